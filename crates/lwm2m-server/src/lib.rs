@@ -1,0 +1,1 @@
+//! The bundled LwM2M server (Bootstrap and Device Management).

@@ -1,0 +1,1 @@
+//! Deterministic simulation of LwM2M clients and servers in virtual time.

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh Debian machine with Rust:
+# installs the peer programs the interop tests talk to, then checks
+# formatting and lints, then builds and runs the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Peers we did not write (interop tests). Installed only when missing.
+need_pkgs=()
+command -v coap-client-notls >/dev/null 2>&1 || need_pkgs+=(libcoap3-bin)
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+    echo "installing test peers: ${need_pkgs[*]}"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get install -y --no-install-recommends "${need_pkgs[@]}" \
+        || { $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends "${need_pkgs[@]}"; }
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
