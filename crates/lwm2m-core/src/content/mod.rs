@@ -14,6 +14,16 @@
 
 use core::fmt;
 
+pub mod json;
+pub mod lwm2m_json;
+pub mod senml;
+pub mod senml_cbor;
+pub mod senml_json;
+
+pub use lwm2m_json::{Lwm2mJsonDecoder, Lwm2mJsonEncoder};
+pub use senml_cbor::{SenmlCborDecoder, SenmlCborEncoder, SenmlCborPaths};
+pub use senml_json::{SenmlJsonDecoder, SenmlJsonEncoder, SenmlJsonPaths};
+
 use crate::buf::{Overflow, Writer};
 use crate::dm::{DataType, Path, Value};
 
