@@ -400,4 +400,4 @@ impl<'a> Iterator for SenmlJsonRecords<'a> {
 
 #[cfg(test)]
 #[path = "senml_json_tests.rs"]
-mod tests;
+pub(crate) mod tests;
