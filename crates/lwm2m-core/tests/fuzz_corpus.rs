@@ -44,4 +44,4 @@ macro_rules! replay {
     )*};
 }
 
-replay!(coap_message);
+replay!(coap_message, senml_json, senml_cbor, lwm2m_json,);

@@ -276,9 +276,15 @@ impl<'a, 'r> Lwm2mJsonDecoder<'a, 'r> {
         }
         match stream.tok.expect_token()? {
             Token::BeginObject => {}
-            _ => {
+            // The prescan checked everything after the array.
+            Token::EndArray => {
                 stream.in_array = false;
                 return Ok(None);
+            }
+            _ => {
+                return Err(DecodeError::Malformed {
+                    at: stream.tok.token_start(),
+                });
             }
         }
         let at = stream.tok.token_start();
