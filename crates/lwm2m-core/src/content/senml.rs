@@ -26,7 +26,7 @@
 //!   format, but without values"); `Paths` decodes those and refuses value
 //!   fields.
 //!
-//! Encoding ([`Namer`]): the first record carries `bn` = the request path
+//! Encoding (`Namer`): the first record carries `bn` = the request path
 //! with a trailing slash and each record a relative `n`, as the TS Device
 //! example does (`{"bn":"/3/0/","n":"0",...},{"n":"1",...}`); a read of one
 //! value at the request path itself carries `bn` only

@@ -275,7 +275,9 @@ pub(crate) fn device_types(p: &Path) -> Option<DataType> {
 pub(crate) type DecodeFn =
     for<'a> fn(&'a [u8], Path, &dyn TypeResolver) -> Result<Vec<Entry<'a>>, DecodeError>;
 
-pub(crate) fn formats() -> Vec<(&'static str, fn(Path) -> Box<dyn Encode>, DecodeFn)> {
+pub(crate) type NewEncoder = fn(Path) -> Box<dyn Encode>;
+
+pub(crate) fn formats() -> Vec<(&'static str, NewEncoder, DecodeFn)> {
     fn sj<'a>(b: &'a [u8], p: Path, r: &dyn TypeResolver) -> Result<Vec<Entry<'a>>, DecodeError> {
         SenmlJsonDecoder::new(b, p, r, DecodeLimits::default()).collect()
     }
@@ -419,7 +421,7 @@ pub(crate) fn entries_strategy() -> impl Strategy<Value = (Path, Vec<Entry<'stat
                 Entry { path, value, time }
             })
             .collect();
-        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        entries.sort_by_key(|e| e.path);
         (base, entries)
     })
 }
