@@ -8,9 +8,10 @@
 //! 2. a [`Context`] applies the base fields carried over from earlier
 //!    records (RFC 8428 §4.6 "Resolved Records": name = `bn` + `n`, time =
 //!    `bt` + `t`, value = `bv` + `v`);
-//! 3. the resolved name is parsed as an LwM2M path (Core §7.4.4: "the
-//!    concatenation of bn and n is the path") and the value is converted to
-//!    the resource's declared type when the [`TypeResolver`] knows it.
+//! 3. the resolved name is parsed as an LwM2M path (in LwM2M, `bn` + `n` is
+//!    the path of the resource or resource instance, Core §7.4.4) and the
+//!    value is converted to the resource's declared type when the
+//!    [`TypeResolver`] knows it.
 //!
 //! LwM2M's use of SenML, as the decoders enforce it:
 //! - value fields: `v` (Integer, Unsigned Integer, Float, Time), `vb`
@@ -21,10 +22,9 @@
 //!   value (RFC 8428 §4.2); the TS gives a record without value no meaning
 //!   there (only SenML-ETCH, a 1.2 format, deletes with `"v": null`), so it
 //!   is an error;
-//! - a Read-Composite / Observe-Composite request carries names only (Core
-//!   §6.3.8 Read-Composite, §6.4.4 Observe-Composite: "similar to the reply
-//!   format, but without values"); `Paths` decodes those and refuses value
-//!   fields.
+//! - a Read-Composite / Observe-Composite request carries names only, the
+//!   reply's form without the values (Core §6.3.8 Read-Composite, §6.4
+//!   Observe-Composite); `Paths` decodes those and refuses value fields.
 //!
 //! Encoding (`Namer`): the first record carries `bn` = the request path
 //! with a trailing slash and each record a relative `n`, as the TS Device
@@ -351,8 +351,8 @@ pub(crate) fn parse_name(parts: &[&str]) -> Result<Path, DecodeError> {
 
 /// The value of a resolved record as the resource's type: the natural type
 /// of the field, converted with [`Value::coerce`] when `resolver` declares a
-/// type for `path` (Core §7.4.4: the SenML field only says "number",
-/// "string"; the object definition says which).
+/// type for `path` (Core §7.4.4: the SenML field only tells a number from a
+/// string; the object definition says which kind).
 pub(crate) fn entry_value<'a>(
     v: RecordValue<'a>,
     path: &Path,

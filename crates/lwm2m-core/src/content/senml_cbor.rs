@@ -608,7 +608,7 @@ impl<'a> Iterator for SenmlCborDecoder<'a, '_> {
 }
 
 /// Decodes the names-only pack of a Read-Composite or Observe-Composite
-/// request (Core §6.3.8, §6.4.4) into paths, at any depth. A record with a
+/// request (Core §6.3.8, §6.4) into paths, at any depth. A record with a
 /// value field is [`DecodeError::Malformed`].
 pub struct SenmlCborPaths<'a>(Paths<'a, CborRecords<'a>>);
 

@@ -361,7 +361,7 @@ impl<'a> Iterator for SenmlJsonDecoder<'a, '_> {
 }
 
 /// Decodes the names-only pack of a Read-Composite or Observe-Composite
-/// request (Core §6.3.8, §6.4.4) into paths, at any depth (`[{"n":"/"}]` is
+/// request (Core §6.3.8, §6.4) into paths, at any depth (`[{"n":"/"}]` is
 /// the root). A record with a value field is [`DecodeError::Malformed`].
 pub struct SenmlJsonPaths<'a>(Paths<'a, JsonRecords<'a>>);
 
