@@ -37,7 +37,9 @@ struct OpenMap {
 
 /// LwM2M CBOR encoder. Entries must come in path order, each a resource or
 /// resource instance under the base path.
-#[derive(Clone, Debug)]
+///
+/// Like the TLV encoder it is `Copy` (no heap memory) and allocates nothing.
+#[derive(Clone, Copy, Debug)]
 pub struct Lwm2mCborEncoder {
     base: Path,
     prev: Option<Path>,

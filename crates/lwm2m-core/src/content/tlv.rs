@@ -201,7 +201,10 @@ fn put_value(w: &mut Writer<'_>, kind: Kind, id: u16, v: &Value<'_>) -> Result<(
 
 /// TLV encoder. Entries must come in path order ([`Path`]'s `Ord`), each a
 /// resource or resource instance under the base path.
-#[derive(Clone, Debug)]
+///
+/// The encoder is `Copy`, so it owns no heap memory, and no step of it
+/// allocates: a response is rendered straight into the datagram buffer.
+#[derive(Clone, Copy, Debug)]
 pub struct TlvEncoder {
     base: Path,
     prev: Option<Path>,
