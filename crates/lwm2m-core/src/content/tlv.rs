@@ -452,6 +452,9 @@ impl<'a, 't> TlvDecoder<'a, 't> {
     }
 
     fn push(&mut self, f: Frame) -> Result<(), DecodeError> {
+        if self.frames.iter().flatten().count() >= self.limits.max_depth {
+            return Err(DecodeError::TooLarge);
+        }
         let slot = self
             .frames
             .iter_mut()

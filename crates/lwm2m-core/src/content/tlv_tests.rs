@@ -410,6 +410,14 @@ fn malformed_input_is_an_error_not_a_panic() {
     };
     let r = collect(TlvDecoder::new(&hex(DEVICE_3_0), base, &types, tight));
     assert_eq!(r, Err(DecodeError::TooLarge));
+    let flat = DecodeLimits {
+        max_depth: 1,
+        ..DecodeLimits::default()
+    };
+    let mut wrapped = hex("08 00 79");
+    wrapped.extend(hex(DEVICE_3_0));
+    let r = collect(TlvDecoder::new(&wrapped, Path::object(3), &types, flat));
+    assert_eq!(r, Err(DecodeError::TooLarge));
     // After an error the decoder is finished.
     let bytes = hex("C8");
     let mut d = TlvDecoder::new(&bytes, base, &types, DecodeLimits::default());
