@@ -14,6 +14,18 @@
 
 use core::fmt;
 
+mod base64;
+mod cbor_util;
+#[cfg(test)]
+pub(crate) mod device_fixture;
+mod single_value;
+
+pub mod cbor;
+pub mod lwm2m_cbor;
+pub mod opaque;
+pub mod text;
+pub mod tlv;
+
 use crate::buf::{Overflow, Writer};
 use crate::dm::{DataType, Path, Value};
 
