@@ -44,4 +44,14 @@ macro_rules! replay {
     )*};
 }
 
-replay!(coap_message, senml_json, senml_cbor, lwm2m_json,);
+replay!(
+    coap_message,
+    text,
+    opaque,
+    tlv,
+    cbor,
+    lwm2m_cbor,
+    senml_json,
+    senml_cbor,
+    lwm2m_json,
+);

@@ -1,7 +1,8 @@
 //! LwM2M JSON (11543) vectors (sources cited per vector), errors and limits.
 
 use super::*;
-use crate::content::senml::tests::{device_entries, device_types, encode};
+use crate::content::device_fixture::{device as device_entries, types as device_types};
+use crate::content::senml::tests::encode;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;

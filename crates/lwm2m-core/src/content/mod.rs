@@ -14,15 +14,22 @@
 
 use core::fmt;
 
+mod base64;
+mod cbor_util;
+#[cfg(test)]
+pub(crate) mod device_fixture;
+mod single_value;
+
+pub mod cbor;
 pub mod json;
+pub mod lwm2m_cbor;
 pub mod lwm2m_json;
+pub mod opaque;
 pub mod senml;
 pub mod senml_cbor;
 pub mod senml_json;
-
-pub use lwm2m_json::{Lwm2mJsonDecoder, Lwm2mJsonEncoder};
-pub use senml_cbor::{SenmlCborDecoder, SenmlCborEncoder, SenmlCborPaths};
-pub use senml_json::{SenmlJsonDecoder, SenmlJsonEncoder, SenmlJsonPaths};
+pub mod text;
+pub mod tlv;
 
 use crate::buf::{Overflow, Writer};
 use crate::dm::{DataType, Path, Value};

@@ -2,7 +2,8 @@
 //! limits.
 
 use super::*;
-use crate::content::senml::tests::{device_entries, device_types, encode};
+use crate::content::device_fixture::{device as device_entries, types as device_types};
+use crate::content::senml::tests::encode;
 use crate::dm::{DataType, ObjLnk, Value};
 use alloc::vec;
 use alloc::vec::Vec;

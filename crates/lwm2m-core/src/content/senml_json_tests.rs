@@ -1,8 +1,9 @@
 //! SenML JSON vectors (sources cited per vector), errors and limits.
 
 use super::*;
+use crate::content::device_fixture::{device as device_entries, types as device_types};
 use crate::content::senml::Context;
-use crate::content::senml::tests::{device_entries, device_types, encode};
+use crate::content::senml::tests::encode;
 use crate::dm::{DataType, ObjLnk, Value};
 use alloc::string::String;
 use alloc::vec;

@@ -224,52 +224,13 @@ fn values_take_the_declared_type() {
 // ---------------------------------------------------------------------------
 // Fixtures shared by the format tests.
 
-use crate::content::{
-    DecodeLimits, Encode, Lwm2mJsonDecoder, Lwm2mJsonEncoder, SenmlCborDecoder, SenmlCborEncoder,
-    SenmlJsonDecoder, SenmlJsonEncoder,
-};
+use crate::content::device_fixture::{device as device_entries, types as device_types};
+use crate::content::lwm2m_json::{Lwm2mJsonDecoder, Lwm2mJsonEncoder};
+use crate::content::senml_cbor::{SenmlCborDecoder, SenmlCborEncoder};
+use crate::content::senml_json::{SenmlJsonDecoder, SenmlJsonEncoder};
+use crate::content::{DecodeLimits, Encode};
 use crate::dm::DataType;
 use proptest::prelude::*;
-
-/// The Device object instance of the TS examples (Core 1.1.1 §7.4.5 /
-/// §7.4.6 "Read on Object Instance /3/0"; the same values as LwM2M 1.0
-/// §6.4.4): power sources, voltages, currents and error codes are
-/// resource instances.
-pub(crate) fn device_entries() -> Vec<Entry<'static>> {
-    let r = |rid, v: Value<'static>| Entry::new(Path::resource(3, 0, rid), v);
-    let ri = |rid, riid, v: i64| Entry::new(Path::resource_instance(3, 0, rid, riid), v.into());
-    vec![
-        r(0, Value::str("Open Mobile Alliance")),
-        r(1, Value::str("Lightweight M2M Client")),
-        r(2, Value::str("345000123")),
-        r(3, Value::str("1.0")),
-        ri(6, 0, 1),
-        ri(6, 1, 5),
-        ri(7, 0, 3800),
-        ri(7, 1, 5000),
-        ri(8, 0, 125),
-        ri(8, 1, 900),
-        r(9, Value::Integer(100)),
-        r(10, Value::Integer(15)),
-        ri(11, 0, 0),
-        r(13, Value::Time(1367491215)),
-        r(14, Value::str("+02:00")),
-        r(16, Value::str("U")),
-    ]
-}
-
-/// The declared types of the Device object's resources (Core Appendix E.4).
-pub(crate) fn device_types(p: &Path) -> Option<DataType> {
-    if p.oid() != Some(3) {
-        return None;
-    }
-    Some(match p.rid()? {
-        0..=3 | 14..=16 => DataType::String,
-        6..=11 => DataType::Integer,
-        13 => DataType::Time,
-        _ => return None,
-    })
-}
 
 /// The formats of this part, as (name, encoder, decoder) for table tests.
 pub(crate) type DecodeFn =

@@ -7,7 +7,8 @@
 
 /// Checks one input; panics if an invariant is broken.
 pub fn check(data: &[u8]) {
-    use lwm2m_core::content::{DecodeLimits, Entry, Lwm2mJsonDecoder, Lwm2mJsonEncoder};
+    use lwm2m_core::content::lwm2m_json::{Lwm2mJsonDecoder, Lwm2mJsonEncoder};
+    use lwm2m_core::content::{DecodeLimits, Entry};
     use lwm2m_core::dm::{DataType, Path};
     let limits = DecodeLimits::default();
     let none = |_: &Path| -> Option<DataType> { None };
@@ -32,5 +33,5 @@ pub fn check(data: &[u8]) {
 
 #[allow(dead_code)]
 mod support {
-    include!("support.rs");
+    include!("senml_common.rs");
 }

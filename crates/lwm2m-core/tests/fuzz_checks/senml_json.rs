@@ -8,9 +8,8 @@
 
 /// Checks one input; panics if an invariant is broken.
 pub fn check(data: &[u8]) {
-    use lwm2m_core::content::{
-        DecodeLimits, Entry, SenmlJsonDecoder, SenmlJsonEncoder, SenmlJsonPaths,
-    };
+    use lwm2m_core::content::senml_json::{SenmlJsonDecoder, SenmlJsonEncoder, SenmlJsonPaths};
+    use lwm2m_core::content::{DecodeLimits, Entry};
     use lwm2m_core::dm::{DataType, Path};
     let limits = DecodeLimits::default();
     let none = |_: &Path| -> Option<DataType> { None };
@@ -37,5 +36,5 @@ pub fn check(data: &[u8]) {
 
 #[allow(dead_code)]
 mod support {
-    include!("support.rs");
+    include!("senml_common.rs");
 }

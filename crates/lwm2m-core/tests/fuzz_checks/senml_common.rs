@@ -1,4 +1,5 @@
-// Helpers shared by the content-format invariants (included, not a target).
+// Shared by the SenML JSON, SenML CBOR and LwM2M JSON fuzz checks (included,
+// not a target): re-encoding with the NaN rule of JSON, NaN-aware comparison.
 
 use lwm2m_core::buf::Writer;
 use lwm2m_core::content::{Encode, EncodeError, Entry};
