@@ -1,5 +1,5 @@
-//! Tests of the shared SenML model, and the Device object fixture every
-//! format's tests use.
+//! Tests of the shared SenML model, and the format table, encoder helper and
+//! typed-entry strategy the SenML and LwM2M JSON tests share.
 
 use super::*;
 use alloc::boxed::Box;
