@@ -1,12 +1,14 @@
 //! Base64 (RFC 4648 §4, standard alphabet, padded), the Plain Text form of
 //! an Opaque value (OMA-TS-LightweightM2M_Core 1.1 §7.4.1).
 //!
-//! Encoding writes straight into the output buffer; decoding allocates the
+//! Also the JSON flavours (RFC 4648 §5 URL-safe for SenML "vd", RFC 8428
+//! §5). Encoding writes straight into the output buffer; decoding allocates the
 //! decoded bytes, bounded by the caller's limit.
 
 use alloc::vec::Vec;
 
 use crate::buf::{Overflow, Writer};
+use crate::content::EncodeError;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -87,6 +89,78 @@ pub(crate) fn decode(text: &[u8], max_len: usize) -> Result<Vec<u8>, Base64Error
         }
     }
     Ok(out)
+}
+
+// Flavours for JSON strings: SenML "vd" is URL-safe unpadded, LwM2M JSON
+// opaque is standard padded; their decoder accepts either alphabet.
+
+const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Which base64 flavour to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Base64 {
+    /// RFC 4648 §5, no padding: SenML "vd" (RFC 8428 §5).
+    UrlNoPad,
+    /// RFC 4648 §4 with padding: LwM2M JSON opaque "sv" (Core 1.0 §6.4.4).
+    StdPadded,
+}
+
+/// Writes `data` base64-encoded, without quotes.
+pub(crate) fn write_base64(
+    w: &mut Writer<'_>,
+    data: &[u8],
+    kind: Base64,
+) -> Result<(), EncodeError> {
+    let table = match kind {
+        Base64::UrlNoPad => URL,
+        Base64::StdPadded => STD,
+    };
+    let sym = |v: u32| table.get((v & 63) as usize).copied().unwrap_or(b'A');
+    for chunk in data.chunks(3) {
+        let b0 = u32::from(chunk.first().copied().unwrap_or(0));
+        let b1 = u32::from(chunk.get(1).copied().unwrap_or(0));
+        let b2 = u32::from(chunk.get(2).copied().unwrap_or(0));
+        let v = (b0 << 16) | (b1 << 8) | b2;
+        let out = [sym(v >> 18), sym(v >> 12), sym(v >> 6), sym(v)];
+        let keep = chunk.len() + 1;
+        w.put(out.get(..keep).unwrap_or(&out))?;
+        if kind == Base64::StdPadded {
+            w.put(b"==".get(..4 - keep).unwrap_or(&[]))?;
+        }
+    }
+    Ok(())
+}
+
+/// Decodes base64 in either alphabet, with or without padding (RFC 4648
+/// §4/§5). Non-zero bits left over in the last symbol are tolerated.
+pub(crate) fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    let body = s.trim_end_matches('=');
+    let pad = s.len() - body.len();
+    if pad > 2 || (pad > 0 && !s.len().is_multiple_of(4)) || body.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(body.len() / 4 * 3 + 2);
+    let mut acc = 0u32;
+    let mut bits = 0u32;
+    for c in body.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]

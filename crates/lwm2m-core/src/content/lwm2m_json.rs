@@ -25,6 +25,7 @@
 
 use alloc::borrow::Cow;
 
+use super::base64;
 use super::json::{self, Token, Tokenizer};
 use super::senml::{Namer, Number, PathText, check_value_path, parse_name};
 use super::senml_json::{json_limits, write_time};
@@ -101,7 +102,7 @@ impl Encode for Lwm2mJsonEncoder {
             }
             Value::Opaque(d) => {
                 w.put(b"\"sv\":\"")?;
-                json::write_base64(w, d, json::Base64::StdPadded)?;
+                base64::write_base64(w, d, base64::Base64::StdPadded)?;
                 w.put_u8(b'"')?;
             }
             Value::Objlnk(l) => {
@@ -379,7 +380,7 @@ fn value<'a>(
         Field::Number(Number::Float(f)) => Value::Float(f),
         Field::Bool(b) => Value::Boolean(b),
         Field::String(s) if declared == Some(DataType::Opaque) => {
-            let d = json::decode_base64(&s).ok_or(DecodeError::Type)?;
+            let d = base64::decode_base64(&s).ok_or(DecodeError::Type)?;
             if d.len() > l.max_value_len {
                 return Err(DecodeError::TooLarge);
             }

@@ -14,6 +14,8 @@
 
 use core::fmt;
 
+pub use dispatch::{Decoder, Encoder, negotiate};
+
 mod base64;
 mod cbor_util;
 #[cfg(test)]
@@ -21,6 +23,7 @@ pub(crate) mod device_fixture;
 mod single_value;
 
 pub mod cbor;
+mod dispatch;
 pub mod json;
 pub mod lwm2m_cbor;
 pub mod lwm2m_json;

@@ -12,6 +12,7 @@
 
 use alloc::borrow::Cow;
 
+use super::base64;
 use super::json::{self, Limits as JsonLimits, Token, Tokenizer};
 use super::senml::{
     Entries, Label, Namer, Number, OutRecord, OutValue, PathText, Paths, Record, RecordSource,
@@ -168,7 +169,7 @@ pub(crate) fn write_record(w: &mut Writer<'_>, r: &OutRecord<'_>) -> Result<(), 
         Some(OutValue::Data(d)) => {
             key(w, b"vd")?;
             w.put_u8(b'"')?;
-            json::write_base64(w, d, json::Base64::UrlNoPad)?;
+            base64::write_base64(w, d, base64::Base64::UrlNoPad)?;
             w.put_u8(b'"')?;
         }
         Some(OutValue::ObjLnk(l)) => {
@@ -305,7 +306,7 @@ fn read_record<'a>(tok: &mut Tokenizer<'a>, l: &DecodeLimits) -> Result<Record<'
                 rec.value = Some(RecordValue::ObjLnk(bounded(s, l)?));
             }
             (Label::DataValue, Token::String(s)) => {
-                let d = json::decode_base64(&s).ok_or(bad)?;
+                let d = base64::decode_base64(&s).ok_or(bad)?;
                 if d.len() > l.max_value_len {
                     return Err(DecodeError::TooLarge);
                 }
