@@ -511,6 +511,9 @@ pub enum EmitError {
     OptionTooLong,
     /// A token longer than 8 bytes.
     TokenTooLong,
+    /// An option the endpoint manages itself (Observe, Block1, Block2,
+    /// Size1, Size2) set by the caller of a response builder.
+    ManagedOption,
 }
 
 impl From<Overflow> for EmitError {
@@ -526,6 +529,7 @@ impl fmt::Display for EmitError {
             EmitError::OptionOrder => "options out of order",
             EmitError::OptionTooLong => "option value too long",
             EmitError::TokenTooLong => "token longer than 8 bytes",
+            EmitError::ManagedOption => "option is set by the endpoint",
         })
     }
 }
@@ -648,12 +652,18 @@ impl<'a> MessageBuilder<'a> {
         false
     }
 
+    /// Replaces the method or response code already written (for a
+    /// response whose outcome is known only after its payload was rendered).
+    pub fn set_code(&mut self, code: Code) {
+        let _ = self.w.patch(1, &[code.0]);
+    }
+
     /// Ends the message and returns its length.
     pub fn finish(mut self) -> usize {
-        if let Some(at) = self.payload_at {
-            if self.w.len() == at + 1 {
-                self.w.truncate(at);
-            }
+        if let Some(at) = self.payload_at
+            && self.w.len() == at + 1
+        {
+            self.w.truncate(at);
         }
         self.w.len()
     }
