@@ -632,3 +632,7 @@ fn copy(buf: &mut [u8], bytes: &[u8]) -> Option<usize> {
 #[cfg(test)]
 #[path = "endpoint_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "endpoint_block_tests.rs"]
+mod block_tests;
