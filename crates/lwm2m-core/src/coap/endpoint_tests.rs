@@ -351,7 +351,8 @@ fn ping_is_answered_with_rst_and_rst_cancels_our_request() {
 #[test]
 fn malformed_input_is_answered_as_rfc7252_says_and_the_endpoint_keeps_working() {
     let mut ep = endpoint();
-    let cases: Vec<(&str, Vec<u8>, Vec<Vec<u8>>)> = vec![
+    type Case = (&'static str, Vec<u8>, Vec<Vec<u8>>);
+    let cases: Vec<Case> = vec![
         // §3: shorter than a header, or not version 1: silently dropped.
         ("too short", vec![0x40, 1, 0], vec![]),
         ("version 2", vec![0x80, 1, 0, 1], vec![]),
