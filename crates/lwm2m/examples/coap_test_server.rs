@@ -136,7 +136,7 @@ impl Server {
     fn notify(&mut self, now: Instant) {
         self.tick += 1;
         let body = format!("n={}", self.tick);
-        let con = self.tick % 3 == 0;
+        let con = self.tick.is_multiple_of(3);
         let mut gone = Vec::new();
         for (peer, token) in &self.observers {
             let Some(ep) = self.peers.get_mut(peer) else {
