@@ -219,6 +219,9 @@ pub struct Endpoint {
     pub(crate) txq: VecDeque<Tx>,
     pub(crate) events: VecDeque<Event>,
     pub(crate) stats: Stats,
+    /// EXCHANGE_LIFETIME and NON_LIFETIME, computed once.
+    pub(crate) exchange_lifetime: crate::time::Duration,
+    pub(crate) non_lifetime: crate::time::Duration,
 }
 
 /// Queues a transmission within the bound.
@@ -256,6 +259,8 @@ impl Endpoint {
             txq: VecDeque::with_capacity(txq_cap),
             events: VecDeque::with_capacity(limits.pending + limits.block1_transfers),
             stats: Stats::default(),
+            exchange_lifetime: params.exchange_lifetime(),
+            non_lifetime: params.non_lifetime(),
             params,
             limits,
             rng,
@@ -382,7 +387,7 @@ impl Endpoint {
         let received = if kind == Outgoing::Request && msg.code().is_empty() {
             // §5.2.2: the response follows separately.
             s.state = State::AwaitResponse {
-                deadline: now + self.params.exchange_lifetime(),
+                deadline: now + self.exchange_lifetime,
             };
             Received::Handled
         } else if kind == Outgoing::Request {
@@ -462,9 +467,9 @@ impl Endpoint {
             Seen::New => {}
         }
         let life = if con {
-            self.params.exchange_lifetime()
+            self.exchange_lifetime
         } else {
-            self.params.non_lifetime()
+            self.non_lifetime
         };
         let ins = self.dedup.insert(now, mid, now + life);
         if let Insert::EvictedOldest { .. } = ins {

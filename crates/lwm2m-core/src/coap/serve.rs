@@ -85,7 +85,7 @@ impl Endpoint {
         let slot = match self.dedup.slot_of(now, req.mid) {
             Some(s) => s,
             None => {
-                let life = self.params.exchange_lifetime();
+                let life = self.exchange_lifetime;
                 self.dedup.insert(now, req.mid, now + life).slot()
             }
         };
@@ -187,7 +187,7 @@ impl Endpoint {
             let slot = match self.dedup.slot_of(now, req.mid) {
                 Some(s) => s,
                 None => {
-                    let life = self.params.exchange_lifetime();
+                    let life = self.exchange_lifetime;
                     self.dedup.insert(now, req.mid, now + life).slot()
                 }
             };
@@ -421,7 +421,7 @@ impl Endpoint {
                 last: true,
             });
         };
-        let expires = now + self.params.exchange_lifetime();
+        let expires = now + self.exchange_lifetime;
         let size1 = req.msg.size1();
         let (r, abandoned) = self
             .assemblies
@@ -479,7 +479,7 @@ impl Endpoint {
         snap: usize,
         want: Block,
     ) -> Result<usize, EmitError> {
-        let exp = now + self.params.exchange_lifetime();
+        let exp = now + self.exchange_lifetime;
         let max = self.limits.max_message_size;
         let pref = self.limits.block_szx;
         self.snapshots.touch(snap, exp);
@@ -549,6 +549,10 @@ impl Endpoint {
             render(&mut rb).map_err(RespondError::Render)?;
             rb.finish().map_err(RespondError::Emit)?
         };
+        if large.is_none() && block2.is_none() {
+            // The common case: the message as written is the answer.
+            return Ok(len);
+        }
         let written = self.target_buf(target).and_then(|b| b.get(..len));
         let Some(msg) = written.and_then(|b| Message::parse(b).ok()) else {
             return Err(RespondError::Emit(EmitError::Overflow));
@@ -601,7 +605,7 @@ impl Endpoint {
         }
         let mut etag = [0u8; 4];
         self.rng.fill(&mut etag);
-        let exp = now + self.params.exchange_lifetime();
+        let exp = now + self.exchange_lifetime;
         self.snapshots
             .commit(slot, key, etag, head.code, None, body_len, exp);
         let want = block2.unwrap_or(Block {
