@@ -47,7 +47,7 @@ use crate::time::Instant;
 
 #[path = "serve.rs"]
 mod serve;
-pub use serve::{NotifyError, RespondError};
+pub use serve::{NotifyError, ObserveError, RespondError, TOKEN_LEN};
 
 /// What a datagram brought.
 #[derive(Debug)]

@@ -486,3 +486,108 @@ fn block_wise_notification_first_block_then_get_for_the_rest() {
     assert_eq!((m.etag(), m.payload().len()), (Some(&etag[..]), 36));
     assert_eq!(m.observe(), None);
 }
+
+/// Both roles end to end: a client endpoint uploads 300 bytes with
+/// [`Block1Sender`] to a server endpoint that prefers 32-byte blocks (so
+/// the upload switches size after block 0), then downloads them with
+/// [`Block2Fetcher`] in 64-byte blocks.
+#[test]
+fn client_and_server_endpoints_do_block1_and_block2_end_to_end() {
+    use crate::coap::{Block1Sender, Block1Step, Block2Fetcher};
+    let mut client = endpoint();
+    let mut server = with_limits(|l| l.block_szx = 1);
+    let body: Vec<u8> = (0..300u32).map(|i| (i * 13) as u8).collect();
+    let mut stored = Vec::new();
+
+    // One request from the client, served by the server, answer back.
+    fn round(
+        client: &mut Endpoint,
+        server: &mut Endpoint,
+        stored: &mut Vec<u8>,
+        token: Token,
+    ) -> Vec<u8> {
+        let req = drain(client, T0).remove(0);
+        let r = match server.handle_datagram(T0, &req) {
+            Received::Request(r) => r,
+            // A later Block2 block, served from the snapshot.
+            Received::Handled => return answer_back(client, server, token),
+            other => panic!("{other:?}"),
+        };
+        if r.msg.code() == Code::PUT {
+            match server.block1(T0, &r, Block1Mode::Assemble).unwrap() {
+                Block1Outcome::Continue => {
+                    server
+                        .respond(T0, &r.id, Code::CONTINUE, |_| Ok::<(), Infallible>(()))
+                        .unwrap();
+                }
+                Block1Outcome::Complete { .. } => {
+                    *stored = server.block1_body(&r.id).unwrap().to_vec();
+                    server
+                        .respond(T0, &r.id, Code::CHANGED, |_| Ok::<(), Infallible>(()))
+                        .unwrap();
+                }
+                other => panic!("{other:?}"),
+            }
+        } else {
+            let data = stored.clone();
+            server
+                .respond(T0, &r.id, Code::CONTENT, |b| {
+                    b.payload()?.put(&data).map_err(EmitError::from)?;
+                    Ok::<(), EmitError>(())
+                })
+                .unwrap();
+        }
+        answer_back(client, server, token)
+    }
+
+    fn answer_back(client: &mut Endpoint, server: &mut Endpoint, token: Token) -> Vec<u8> {
+        let resp = drain(server, T0).remove(0);
+        match client.handle_datagram(T0, &resp) {
+            Received::Response { token: t, .. } => assert_eq!(t, token),
+            other => panic!("{other:?}"),
+        }
+        resp
+    }
+
+    let mut up = Block1Sender::new(body.len(), 3);
+    let mut sizes = Vec::new();
+    loop {
+        let (blk, range) = up.next_block();
+        sizes.push(blk.size());
+        let chunk = &body[range];
+        let token = client
+            .request(true, Code::PUT, |b| {
+                b.option(o::URI_PATH, b"fw")?;
+                b.block_option(o::BLOCK1, blk)?;
+                b.payload(chunk)?;
+                Ok::<(), EmitError>(())
+            })
+            .unwrap();
+        let resp = round(&mut client, &mut server, &mut stored, token);
+        if up.on_response(&Message::parse(&resp).unwrap()).unwrap() == Block1Step::Done {
+            break;
+        }
+    }
+    assert_eq!(sizes, vec![128, 32, 32, 32, 32, 32, 32]);
+    assert_eq!(stored, body);
+
+    let mut down = Block2Fetcher::new(2, 1000);
+    let mut got = Vec::new();
+    loop {
+        let blk = down.next_block();
+        let token = client
+            .request(true, Code::GET, |b| {
+                b.option(o::URI_PATH, b"fw")?;
+                b.block_option(o::BLOCK2, blk)?;
+                Ok::<(), EmitError>(())
+            })
+            .unwrap();
+        let resp = round(&mut client, &mut server, &mut stored, token);
+        let chunk = down.on_response(&Message::parse(&resp).unwrap()).unwrap();
+        got.extend_from_slice(chunk.bytes);
+        if !chunk.more {
+            break;
+        }
+    }
+    assert_eq!(got, body);
+}

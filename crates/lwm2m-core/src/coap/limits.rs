@@ -7,7 +7,8 @@
 pub struct Limits {
     /// Largest datagram sent or accepted, in bytes (RFC 7252 §4.6: 1152
     /// fits an IPv6 path MTU of 1280 with room for DTLS). A larger incoming
-    /// request is answered 4.13; a larger outgoing message fails to build.
+    /// datagram is dropped (counted); a larger outgoing message fails to
+    /// build, and a block-wise answer shrinks its blocks to fit.
     pub max_message_size: usize,
     /// Messages remembered for de-duplication (RFC 7252 §4.5); beyond it
     /// the oldest is forgotten (counted in `Stats::dedup_evictions`).

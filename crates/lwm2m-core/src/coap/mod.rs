@@ -32,12 +32,15 @@ pub use assembly::{Block1Error, Block1Mode, Block1Outcome};
 pub use block::{Block, BlockError};
 pub use block_client::{Block1Sender, Block1Step, Block2Chunk, Block2FetchError, Block2Fetcher};
 pub use compose::ResponseBuilder;
-pub use endpoint::{Endpoint, Event, Received, Request, RequestId, Stats};
+pub use endpoint::{
+    Endpoint, Event, NotifyError, ObserveError, Received, Request, RequestId, RespondError, Stats,
+};
 pub use exchange::Outgoing;
 pub use limits::Limits;
 pub use msg::{
     Code, EmitError, Header, Message, MessageBuilder, MsgType, OptionCheck, ParseError, Token,
     emit_empty,
 };
+pub use observe::Registered;
 pub use option::CoapOption;
 pub use reliability::TransmissionParams;

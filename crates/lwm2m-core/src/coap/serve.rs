@@ -11,6 +11,23 @@ use crate::coap::compose::{Head, Managed, ResponseBuilder, emit_block};
 use crate::coap::exchange::{Outgoing, State};
 use crate::coap::msg::{Code, EmitError, Message, MessageBuilder, MsgType, Token, emit_empty};
 use crate::coap::observe::{ObserveFull, Registered};
+
+/// Why an observation was not registered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ObserveError {
+    /// The request does not carry Observe=0.
+    NotARegistration,
+    /// `Limits::observations` are registered: answer without Observe
+    /// (RFC 7641 §4.1 allows it).
+    Full,
+}
+
+impl From<ObserveFull> for ObserveError {
+    fn from(_: ObserveFull) -> Self {
+        ObserveError::Full
+    }
+}
 use crate::coap::option;
 use crate::time::Instant;
 
@@ -206,12 +223,12 @@ impl Endpoint {
     /// RFC 7641 §3.1; a repeated token replaces its registration). Call
     /// before [`Endpoint::respond`], which then carries the first sequence
     /// number.
-    pub fn observe(&mut self, req: &RequestId) -> Result<Registered, ObserveFull> {
+    pub fn observe(&mut self, req: &RequestId) -> Result<Registered, ObserveError> {
         if req.observe != Some(0) {
-            return Err(ObserveFull);
+            return Err(ObserveError::NotARegistration);
         }
         let first = self.rng.next_u32() & 0xffff;
-        self.observations.register(req.token, req.key, first)
+        Ok(self.observations.register(req.token, req.key, first)?)
     }
 
     /// Ends the observation of `token` (the upper layer's decision); whether
