@@ -6,7 +6,7 @@ use super::*;
 use crate::coap::assembly::{Block1Mode, Block1Outcome};
 use crate::coap::observe::Registered;
 use crate::coap::option as o;
-use crate::coap::{Code, EmitError};
+use crate::coap::{Block, Code, EmitError};
 use crate::time::Duration;
 use core::convert::Infallible;
 
