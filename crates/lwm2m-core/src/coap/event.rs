@@ -10,7 +10,7 @@ use crate::coap::msg::{Message, MsgType, Token};
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Received<'a> {
-    /// A new request: answer it with [`Endpoint::respond`].
+    /// A new request: answer it with [`super::Endpoint::respond`].
     Request(Request<'a>),
     /// A response to our request `token` (piggybacked or separate; a
     /// separate Confirmable response has been acknowledged).
@@ -101,7 +101,7 @@ impl RequestId {
         self.block2
     }
 
-    /// Observe: `Some(0)` asks to register ([`Endpoint::observe`]),
+    /// Observe: `Some(0)` asks to register ([`super::Endpoint::observe`]),
     /// `Some(1)` deregisters (the endpoint has already removed the
     /// registration of this token, RFC 7641 §3.6).
     pub fn observe(&self) -> Option<u32> {
