@@ -358,6 +358,9 @@ fn observe_sequence_numbers_and_cancellation_by_get_observe_1() {
     let id = request_id(ep.handle_datagram(T0, &observe_get(2, &[0xaa], 0)));
     assert_eq!(ep.observe(&id), Ok(Registered::Replaced));
     assert_eq!(ep.observation_count(), 1);
+    answer(&mut ep, T0, &id, Code::CONTENT, b"22");
+    let out = drain(&mut ep, T0);
+    assert_eq!(parse_one(&out).observe(), Some(first + 4));
     // GET with Observe=1: the endpoint drops the registration and the
     // request still reaches the upper layer to be answered.
     let id = request_id(ep.handle_datagram(T0, &observe_get(3, &[0xaa], 1)));

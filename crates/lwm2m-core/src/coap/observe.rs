@@ -59,9 +59,9 @@ impl Observations {
         }
     }
 
-    /// Registers `token`; the first sequence number continues from
-    /// `first_seq` (the endpoint passes a value that grows across
-    /// registrations, so a replacing registration never goes backwards).
+    /// Registers `token`, numbering its notifications from `first_seq`; a
+    /// registration replacing one with the same token keeps counting from
+    /// where the old one was.
     pub fn register(
         &mut self,
         token: Token,
@@ -75,7 +75,12 @@ impl Observations {
             last_mid: None,
         };
         if let Some(r) = self.regs.iter_mut().find(|r| r.token == token) {
-            *r = fresh;
+            // Keep counting up: the client compares with what it saw last
+            // under this token (§4.4).
+            *r = Observation {
+                next_seq: r.next_seq,
+                ..fresh
+            };
             return Ok(Registered::Replaced);
         }
         if self.regs.len() >= self.max {
@@ -160,6 +165,7 @@ mod tests {
         assert_eq!(o.register(tok(1), 44, 9), Ok(Registered::Replaced));
         assert_eq!(o.len(), 2);
         assert_eq!(o.get(tok(1)).unwrap().key, 44);
+        assert_eq!(o.get(tok(1)).unwrap().next_seq, 5, "sequence kept");
         assert!(o.cancel(tok(2)));
         assert!(!o.cancel(tok(2)));
         assert_eq!(o.register(tok(3), 33, 0), Ok(Registered::New));
