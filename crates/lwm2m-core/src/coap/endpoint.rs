@@ -185,7 +185,8 @@ impl Endpoint {
         });
     }
 
-    fn dequeue(&mut self) {
+    /// Moves queued Confirmable messages in flight as NSTART allows.
+    pub(crate) fn dequeue(&mut self) {
         let nstart = self.params.nstart();
         let Endpoint {
             out,

@@ -11,6 +11,11 @@ use crate::coap::compose::{Head, Managed, ResponseBuilder};
 use crate::coap::exchange::{Outgoing, State};
 use crate::coap::msg::{Code, EmitError, MessageBuilder, MsgType, Token, emit_empty};
 use crate::coap::observe::{ObserveFull, Registered};
+use crate::coap::option;
+use crate::time::Instant;
+
+/// Token length of our requests: 8 random bytes (RFC 7252 §5.3.1).
+pub const TOKEN_LEN: usize = 8;
 
 /// Why an observation was not registered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,11 +33,6 @@ impl From<ObserveFull> for ObserveError {
         ObserveError::Full
     }
 }
-use crate::coap::option;
-use crate::time::Instant;
-
-/// Token length of our requests: 8 random bytes (RFC 7252 §5.3.1).
-pub const TOKEN_LEN: usize = 8;
 
 /// Why a response, notification or request was not sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -283,9 +283,10 @@ impl Endpoint {
         let len = match result {
             Ok(len) => len,
             Err(e) => {
-                if reuse.is_none() {
-                    self.out.free(i);
-                }
+                // A reused slot's old message was partly overwritten: it
+                // cannot be retransmitted any more either.
+                self.out.free(i);
+                self.dequeue();
                 return Err(NotifyError::Send(e));
             }
         };
@@ -361,22 +362,11 @@ impl Endpoint {
         match self.out.request_by_token(token) {
             Some(i) => {
                 self.out.free(i);
-                self.dequeue_pub();
+                self.dequeue();
                 true
             }
             None => false,
         }
-    }
-
-    fn dequeue_pub(&mut self) {
-        let nstart = self.params.nstart();
-        let cap = self.tx_cap();
-        let super::Endpoint {
-            out, txq, stats, ..
-        } = self;
-        out.dequeue(nstart, |slot, generation| {
-            super::push_tx(txq, stats, cap, Tx::Out { slot, generation });
-        });
     }
 
     fn fresh_token(&mut self) -> Token {
