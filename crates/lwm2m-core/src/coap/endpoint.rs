@@ -36,7 +36,7 @@ use alloc::collections::VecDeque;
 use super::assembly::Assemblies;
 
 use super::dedup::{DedupCache, Insert, Seen};
-use super::exchange::{Outbox, Outgoing, State};
+use super::exchange::{Outbox, Outgoing, State, Timer};
 use super::limits::Limits;
 use super::msg::{Header, Message, MsgType, Token, emit_empty};
 use super::observe::Observations;
@@ -443,8 +443,17 @@ impl Endpoint {
 
     /// The next instant [`Endpoint::handle_timeout`] has work.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.out.next_deadline(), self.assemblies.next_expiry()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
+        self.next_timer().map(|(at, _)| at)
+    }
+
+    /// The next timer and what it is for (the minimum of the timer table).
+    pub fn next_timer(&self) -> Option<(Instant, Timer)> {
+        let transfer = self
+            .assemblies
+            .next_expiry()
+            .map(|at| (at, Timer::TransferExpiry));
+        match (self.out.next_deadline(), transfer) {
+            (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
             (a, b) => a.or(b),
         }
     }

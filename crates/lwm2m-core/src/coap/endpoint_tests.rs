@@ -170,6 +170,16 @@ fn retransmission_schedule_has_exact_instants_then_gives_up() {
     let sent = drain(&mut ep, T0);
     assert_eq!(sent.len(), 1);
     let first = ep.poll_timeout().unwrap();
+    assert_eq!(
+        ep.next_timer(),
+        Some((
+            first,
+            Timer::Retransmit {
+                token,
+                what: Outgoing::Request
+            }
+        ))
+    );
     let t = first - T0;
     assert!(
         t >= Duration::from_secs(2) && t <= Duration::from_secs(3),

@@ -25,6 +25,26 @@ pub enum Outgoing {
     Response,
 }
 
+/// What a timer of the endpoint is for ([`super::Endpoint::next_timer`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Timer {
+    /// Retransmit (or give up on) our Confirmable message `token`.
+    Retransmit {
+        /// Its token.
+        token: Token,
+        /// What it is.
+        what: Outgoing,
+    },
+    /// Stop waiting for the response to our request `token`.
+    AwaitResponse {
+        /// Its token.
+        token: Token,
+    },
+    /// Abandon an idle Block1 transfer.
+    TransferExpiry,
+}
+
 /// Where a slot is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum State {
@@ -205,16 +225,24 @@ impl Outbox {
         })
     }
 
-    /// The earliest deadline of any slot.
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+    /// The earliest deadline of any slot, with what it is for.
+    pub(crate) fn next_deadline(&self) -> Option<(Instant, Timer)> {
         self.slots
             .iter()
             .filter_map(|s| match s.state {
-                State::AwaitAck(Some(r)) => Some(r.deadline),
-                State::AwaitResponse { deadline } => Some(deadline),
+                State::AwaitAck(Some(r)) => Some((
+                    r.deadline,
+                    Timer::Retransmit {
+                        token: s.token,
+                        what: s.kind,
+                    },
+                )),
+                State::AwaitResponse { deadline } => {
+                    Some((deadline, Timer::AwaitResponse { token: s.token }))
+                }
                 _ => None,
             })
-            .min()
+            .min_by_key(|(at, _)| *at)
     }
 
     /// Arms the retransmission timer of a Confirmable message at its first

@@ -35,7 +35,7 @@ pub use compose::ResponseBuilder;
 pub use endpoint::{
     Endpoint, Event, NotifyError, ObserveError, Received, Request, RequestId, RespondError, Stats,
 };
-pub use exchange::Outgoing;
+pub use exchange::{Outgoing, Timer};
 pub use limits::Limits;
 pub use msg::{
     Code, EmitError, Header, Message, MessageBuilder, MsgType, OptionCheck, ParseError, Token,
