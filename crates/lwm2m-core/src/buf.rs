@@ -52,6 +52,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Appends `bytes`, or fails without writing anything.
+    #[inline]
     pub fn put(&mut self, bytes: &[u8]) -> Result<(), Overflow> {
         let end = self.len.checked_add(bytes.len()).ok_or(Overflow)?;
         let dst = self.buf.get_mut(self.len..end).ok_or(Overflow)?;
@@ -61,6 +62,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Appends one byte.
+    #[inline]
     pub fn put_u8(&mut self, b: u8) -> Result<(), Overflow> {
         let slot = self.buf.get_mut(self.len).ok_or(Overflow)?;
         *slot = b;

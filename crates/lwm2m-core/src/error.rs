@@ -123,6 +123,45 @@ impl From<crate::coap::BlockError> for DmError {
     }
 }
 
+impl crate::coap::Block1Error {
+    /// The response code for a refused block (RFC 7959 §2.9).
+    pub const fn code(self) -> Code {
+        match self {
+            crate::coap::Block1Error::Incomplete => Code::REQUEST_ENTITY_INCOMPLETE,
+            crate::coap::Block1Error::TooLarge { .. } => Code::REQUEST_ENTITY_TOO_LARGE,
+            crate::coap::Block1Error::BadBlockSize => Code::BAD_REQUEST,
+        }
+    }
+}
+
+impl From<crate::coap::Block1Error> for DmError {
+    fn from(e: crate::coap::Block1Error) -> DmError {
+        match e {
+            crate::coap::Block1Error::Incomplete => DmError::RequestEntityIncomplete,
+            crate::coap::Block1Error::TooLarge { .. } => DmError::RequestEntityTooLarge,
+            crate::coap::Block1Error::BadBlockSize => DmError::BadRequest,
+        }
+    }
+}
+
+impl crate::coap::BlockError {
+    /// The response code for a malformed Block option in a request
+    /// (RFC 7959 §2.2: 4.00).
+    pub const fn code(self) -> Code {
+        Code::BAD_REQUEST
+    }
+}
+
+impl crate::coap::OptionCheck {
+    /// The response code for a request whose options cannot be processed
+    /// (RFC 7252 §5.4.1: 4.02 Bad Option).
+    pub const fn code(self) -> Code {
+        match self {
+            crate::coap::OptionCheck::BadCritical(_) => Code::BAD_OPTION,
+        }
+    }
+}
+
 impl From<crate::dm::PathError> for DmError {
     fn from(_: crate::dm::PathError) -> DmError {
         DmError::BadRequest

@@ -46,6 +46,8 @@ macro_rules! replay {
 
 replay!(
     coap_message,
+    coap_block,
+    coap_endpoint,
     text,
     opaque,
     tlv,

@@ -90,6 +90,43 @@ pub fn szx_for(size: usize) -> u8 {
     szx
 }
 
+/// The fingerprint of a request that identifies its block-wise transfer
+/// (RFC 7959 §2.4): the method and every option except the ones that vary
+/// between the blocks of one transfer (Block1, Block2, Size1, Size2), the
+/// Observe registration flag and ETag (RFC 7959 §2.6: later blocks of a
+/// notification are fetched without Observe) and No-Response. The endpoint
+/// is per peer, so the peer is implicit. FNV-1a, 64 bits: not collision-proof
+/// against a peer that wants to confuse its own transfers, which is harmless.
+pub fn request_key(msg: &super::Message<'_>) -> u64 {
+    use super::option as o;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |b: u8| {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(PRIME);
+    };
+    eat(msg.code().0);
+    for opt in msg.options() {
+        if matches!(
+            opt.number,
+            o::BLOCK1 | o::BLOCK2 | o::SIZE1 | o::SIZE2 | o::OBSERVE | o::ETAG | o::NO_RESPONSE
+        ) {
+            continue;
+        }
+        for b in opt.number.to_be_bytes() {
+            eat(b);
+        }
+        // Length-prefixed so that ["ab"] and ["a", "b"] differ.
+        for b in (opt.value.len() as u16).to_be_bytes() {
+            eat(b);
+        }
+        for b in opt.value {
+            eat(*b);
+        }
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -377,6 +377,7 @@ impl<'a> Message<'a> {
         self.options
     }
     /// All options in order.
+    #[inline]
     pub fn options(&self) -> Options<'a> {
         Options::new(self.options)
     }
@@ -511,6 +512,9 @@ pub enum EmitError {
     OptionTooLong,
     /// A token longer than 8 bytes.
     TokenTooLong,
+    /// An option the endpoint manages itself (Observe, Block1, Block2,
+    /// Size1, Size2) set by the caller of a response builder.
+    ManagedOption,
 }
 
 impl From<Overflow> for EmitError {
@@ -526,6 +530,7 @@ impl fmt::Display for EmitError {
             EmitError::OptionOrder => "options out of order",
             EmitError::OptionTooLong => "option value too long",
             EmitError::TokenTooLong => "token longer than 8 bytes",
+            EmitError::ManagedOption => "option is set by the endpoint",
         })
     }
 }
@@ -581,6 +586,7 @@ impl<'a> MessageBuilder<'a> {
     }
 
     /// Appends an option; `number` must not be below the previous one.
+    #[inline]
     pub fn option(&mut self, number: u16, value: &[u8]) -> Result<&mut Self, EmitError> {
         if self.payload_at.is_some() || number < self.last_option {
             return Err(EmitError::OptionOrder);
@@ -591,13 +597,16 @@ impl<'a> MessageBuilder<'a> {
         if self.w.remaining() < n + value.len() {
             return Err(EmitError::Overflow);
         }
-        self.w.put(hdr.get(..n).unwrap_or(&[]))?;
+        for b in hdr.iter().take(n) {
+            self.w.put_u8(*b)?;
+        }
         self.w.put(value)?;
         self.last_option = number;
         Ok(self)
     }
 
     /// Appends an unsigned-integer option in its shortest form.
+    #[inline]
     pub fn uint_option(&mut self, number: u16, value: u32) -> Result<&mut Self, EmitError> {
         let (b, n) = option::encode_uint(value);
         self.option(number, b.get(..n).unwrap_or(&[]))
@@ -631,6 +640,7 @@ impl<'a> MessageBuilder<'a> {
     }
 
     /// Appends `bytes` as (part of) the payload.
+    #[inline]
     pub fn payload(&mut self, bytes: &[u8]) -> Result<&mut Self, EmitError> {
         if !bytes.is_empty() {
             self.payload_writer()?.put(bytes)?;
@@ -648,7 +658,14 @@ impl<'a> MessageBuilder<'a> {
         false
     }
 
+    /// Replaces the method or response code already written (for a
+    /// response whose outcome is known only after its payload was rendered).
+    pub fn set_code(&mut self, code: Code) {
+        let _ = self.w.patch(1, &[code.0]);
+    }
+
     /// Ends the message and returns its length.
+    #[inline]
     pub fn finish(mut self) -> usize {
         if let Some(at) = self.payload_at
             && self.w.len() == at + 1

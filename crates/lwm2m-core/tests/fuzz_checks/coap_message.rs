@@ -17,7 +17,8 @@ pub fn check(data: &[u8]) {
     let mut b = MessageBuilder::new(&mut out, m.mtype(), m.code(), m.mid(), m.token_bytes())
         .expect("token of a parsed message fits");
     for o in m.options() {
-        b.option(o.number, o.value).expect("options of a parsed message re-emit");
+        b.option(o.number, o.value)
+            .expect("options of a parsed message re-emit");
     }
     b.payload(m.payload()).expect("payload fits");
     let n = b.finish();
