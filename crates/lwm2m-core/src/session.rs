@@ -707,9 +707,7 @@ mod tests {
     // A DTLS 1.2 ClientHello record header as laid out in RFC 6347 §4.1:
     // type 22, version {254, 255}, epoch 0, sequence 0, length 4, then the
     // first bytes of a handshake message of type client_hello (1).
-    const CLIENT_HELLO: [u8; 17] = [
-        22, 0xFE, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0x2C,
-    ];
+    const CLIENT_HELLO: [u8; 17] = [22, 0xFE, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0x2C];
 
     #[test]
     fn record_framing() {
