@@ -100,10 +100,20 @@ impl ServerConfig {
 }
 
 /// The OpenSSL DTLS server: build it once, then [`OpenSslServer::session`]
-/// for each new client address. HelloVerifyRequest (RFC 6347 §4.2.1) is
-/// always on, so a spoofed address gets one small datagram back and no
-/// handshake work; the session is still allocated on the first ClientHello,
-/// so the caller bounds how many half-open sessions it keeps.
+/// for each new client address, and feed that session every datagram from
+/// the address.
+///
+/// - HelloVerifyRequest (RFC 6347 §4.2.1) is always on, so a spoofed address
+///   gets one small datagram back and no handshake work. The session object
+///   exists from the first ClientHello on, so the caller bounds how many
+///   half-open sessions it keeps (and drops those that fail or time out).
+/// - A session that failed or was closed restarts by itself on the next
+///   ClientHello. One that is established ignores a new ClientHello (it is
+///   unauthenticated); when
+///   [`record::is_client_hello`](lwm2m_core::session::record::is_client_hello)
+///   says a datagram is one, the caller may call [`Session::start`] and feed
+///   it again to accept a client that lost its state (RFC 6347 §4.2.8).
+/// - Sessions share the context's session cache, so clients resume.
 pub struct OpenSslServer {
     context: SslContext,
     mtu: u16,

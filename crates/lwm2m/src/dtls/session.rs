@@ -398,7 +398,16 @@ impl Session for OpenSslSession {
             self.stats.malformed = self.stats.malformed.saturating_add(1);
             return Ok(None);
         }
-        if self.state == SessionState::Idle && matches!(self.role, Role::Server { .. }) {
+        // A server session that has no live association starts one on a
+        // ClientHello (after a failure or close too: the client retries).
+        // An established one keeps its association: the caller decides with
+        // `start` (RFC 6347 §4.2.8), since a ClientHello is unauthenticated.
+        if matches!(self.role, Role::Server { .. })
+            && matches!(
+                self.state,
+                SessionState::Idle | SessionState::Failed(_) | SessionState::Closed
+            )
+        {
             if !record::is_client_hello(datagram) {
                 return Ok(None);
             }
