@@ -74,7 +74,10 @@ fn schedule_index() -> Option<Index<Ssl, Schedule>> {
 unsafe extern "C" fn timer_cb(ssl: *mut SSL, previous_us: c_uint) -> c_uint {
     let fallback = Schedule::new(Duration::from_secs(1), Duration::from_secs(60));
     // SAFETY: OpenSSL passes the live SSL object whose timer fires; it stays
-    // valid for this call and we only read its ex_data.
+    // valid for this call and we only read its ex_data. `SslRef` is an opaque
+    // (UnsafeCell) type, so this shared reference coexists soundly with the
+    // `&mut` the openssl crate holds further up the stack, as in the crate's
+    // own callbacks.
     let ssl = unsafe { SslRef::from_ptr(ssl) };
     let schedule = schedule_index()
         .and_then(|i| ssl.ex_data(i).copied())

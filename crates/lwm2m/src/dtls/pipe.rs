@@ -22,8 +22,8 @@ pub(crate) struct Pipe {
     free: Vec<Vec<u8>>,
     /// Datagrams dropped because the queue was full.
     pub(crate) dropped: u64,
-    /// Whether a ChangeCipherSpec went out since the last [`Pipe::reset_ccs`]:
-    /// our Finished follows it in the same flight.
+    /// Whether a ChangeCipherSpec went out on this pipe (one pipe per
+    /// handshake): our Finished follows it in the same flight.
     pub(crate) sent_ccs: bool,
 }
 
@@ -38,10 +38,6 @@ impl Pipe {
     /// Forgets an unread input datagram.
     pub(crate) fn clear_incoming(&mut self) {
         self.has_incoming = false;
-    }
-
-    pub(crate) fn reset_ccs(&mut self) {
-        self.sent_ccs = false;
     }
 
     /// Copies the oldest queued datagram into `out`. `Err(len)` when `out`

@@ -369,9 +369,6 @@ impl Session for OpenSslSession {
         match self.role {
             Role::Client { .. } => {
                 self.begin_handshake(now)?;
-                if let Some(s) = self.stream.as_mut() {
-                    s.get_mut().reset_ccs();
-                }
                 self.drive_handshake(now)
             }
             Role::Server { .. } => {
