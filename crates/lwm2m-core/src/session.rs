@@ -442,6 +442,10 @@ pub struct SessionStats {
     /// Datagrams with application data that yielded none: failed
     /// authentication, a replay, or a stale epoch (RFC 6347 §4.1.2.6–7).
     pub rejected: u64,
+    /// Application records dropped because an earlier record of the same
+    /// datagram was already returned (one datagram's worth per call; CoAP
+    /// peers send one message per datagram).
+    pub coalesced: u64,
     /// Outgoing datagrams lost because the caller's buffer was too small or
     /// the backend's queue was full.
     pub transmit_dropped: u64,

@@ -330,14 +330,17 @@ impl OpenSslSession {
             }
             Err(e) => return Err(self.fail_with(&e)),
         };
-        // Whatever else the datagram held (the rest of a record bigger than
-        // `out`, a second record) is drained so that it cannot surface with
-        // the next datagram.
-        let mut truncated = stream.ssl().pending() > 0;
+        // A record bigger than `out` is refused whole rather than cut. Any
+        // further record of the same datagram is dropped and counted: the
+        // caller takes one datagram's worth per call, and must not see it
+        // surface with the next datagram.
         let mut scratch = [0u8; 256];
+        let truncated = stream.ssl().pending() > 0;
+        let mut extra = 0u64;
         loop {
+            let starts_record = stream.ssl().pending() == 0;
             match stream.ssl_read(&mut scratch) {
-                Ok(_) => truncated = true,
+                Ok(_) => extra = extra.saturating_add(u64::from(starts_record)),
                 Err(e) if e.code() == ErrorCode::ZERO_RETURN => {
                     self.state = SessionState::Closed;
                     break;
@@ -345,6 +348,7 @@ impl OpenSslSession {
                 Err(_) => break,
             }
         }
+        self.stats.coalesced = self.stats.coalesced.saturating_add(extra);
         if truncated {
             return Err(SessionError::BufferTooSmall);
         }

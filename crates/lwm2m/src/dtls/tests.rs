@@ -322,6 +322,22 @@ fn garbage_and_tampered_records_are_dropped_and_counted() {
         server.handle_datagram(now, &rec[..n], &mut [0u8; 10]),
         Err(SessionError::BufferTooSmall)
     );
+
+    // Two records in one datagram: the first is returned, the second dropped
+    // and counted, and it does not leak into the next call.
+    let mut two = vec![0u8; 2048];
+    let a = client.encrypt(b"first", &mut two).unwrap();
+    let b = client.encrypt(b"second", &mut two[a..]).unwrap();
+    assert_eq!(
+        server.handle_datagram(now, &two[..a + b], &mut out),
+        Ok(Some(5))
+    );
+    assert_eq!(&out[..5], b"first");
+    assert_eq!(server.stats().coalesced, 1);
+    assert_eq!(
+        send(&mut client, &mut server, b"third"),
+        Some(b"third".to_vec())
+    );
 }
 
 #[test]
