@@ -15,6 +15,7 @@
 //! | [`content`] | payload formats: TLV, SenML, LwM2M CBOR, text, opaque, link format |
 //! | [`error`] | the single mapping from errors to CoAP response codes |
 //! | [`config`] | configuration and [`config::Limits`], every bound in one struct |
+//! | [`session`] | the security-session seam (DTLS) the core drives per link |
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -28,6 +29,7 @@ pub mod content;
 pub mod dm;
 pub mod error;
 pub mod rand;
+pub mod session;
 pub mod time;
 
 pub use error::DmError;
