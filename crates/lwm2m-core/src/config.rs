@@ -1,6 +1,7 @@
 //! Configuration, and every bound of the core in one place ([`Limits`]).
 
 use crate::content::DecodeLimits;
+use crate::dm::DmLimits;
 
 /// Every bound the core enforces. Exceeding one has a defined outcome (an
 /// error code on the wire, a typed "full" result, or an evicted oldest
@@ -13,6 +14,9 @@ pub struct Limits {
     pub max_message_size: usize,
     /// Bounds for payload decoders.
     pub decode: DecodeLimits,
+    /// Bounds of the data model: attributes, Execute arguments, composite
+    /// paths, link-format parsing.
+    pub dm: DmLimits,
 }
 
 impl Default for Limits {
@@ -20,6 +24,7 @@ impl Default for Limits {
         Limits {
             max_message_size: 1152,
             decode: DecodeLimits::default(),
+            dm: DmLimits::default(),
         }
     }
 }

@@ -650,10 +650,10 @@ impl<'a> MessageBuilder<'a> {
 
     /// Ends the message and returns its length.
     pub fn finish(mut self) -> usize {
-        if let Some(at) = self.payload_at {
-            if self.w.len() == at + 1 {
-                self.w.truncate(at);
-            }
+        if let Some(at) = self.payload_at
+            && self.w.len() == at + 1
+        {
+            self.w.truncate(at);
         }
         self.w.len()
     }

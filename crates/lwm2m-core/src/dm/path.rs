@@ -127,14 +127,14 @@ impl Path {
     ) -> Result<Path, PathError> {
         let mut p = Path::ROOT;
         let mut iter = segments.into_iter().peekable();
-        if let Some(first) = iter.peek() {
-            if first.is_empty() {
-                iter.next();
-                if iter.peek().is_none() {
-                    return Ok(Path::ROOT);
-                }
-                return Err(PathError::BadId);
+        if let Some(first) = iter.peek()
+            && first.is_empty()
+        {
+            iter.next();
+            if iter.peek().is_none() {
+                return Ok(Path::ROOT);
             }
+            return Err(PathError::BadId);
         }
         for seg in iter {
             let id = parse_id(seg)?;
