@@ -44,4 +44,4 @@ macro_rules! replay {
     )*};
 }
 
-replay!(coap_message);
+replay!(coap_message, link_format);

@@ -296,3 +296,227 @@ pub(crate) fn on_deleted(txn: &mut Transaction<'_>, oid: Oid, iid: Iid) -> Resul
     let ac = txn.object_mut(ACCESS_CONTROL)?;
     doomed.into_iter().try_for_each(|aiid| ac.delete(aiid))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::buf::Writer;
+    use crate::dm::ops::create::create;
+    use crate::dm::ops::delete::delete;
+    use crate::dm::ops::discover::discover;
+    use crate::dm::ops::execute::execute;
+    use crate::dm::ops::read::read;
+    use crate::dm::ops::write::{WriteMode, write};
+    use crate::dm::testutil::*;
+    use crate::dm::{Handle, Path};
+    use crate::objects::{AccessControl, AclInstance};
+
+    const A: Origin = Origin::Server(101);
+    const B: Origin = Origin::Server(102);
+
+    /// Two servers (101, 102). /1000/0: 101 has R|W|E|D, default ACL gives
+    /// Read; /1000/1: owned by 102, empty ACL; object 1000: 101 may create;
+    /// /1001/0: no Access Control instance.
+    fn two_servers() -> (Dm, Handle<AccessControl>) {
+        let mut d = dm();
+        d.reg.remove_object(1);
+        d.reg
+            .add_object(Servers::default().with(0, 101).with(1, 102))
+            .unwrap();
+        let mut ac = AccessControl::default();
+        ac.insert(
+            AclInstance::new(0, 1000, 0, 101)
+                .with(101, 0b1111)
+                .with(0, 0b0001),
+        );
+        ac.insert(AclInstance::new(1, 1000, 1, 102));
+        ac.insert(AclInstance::new(2, 1000, MAX_ID, MAX_ID).with(101, 0b10000));
+        let h = d.reg.add_object(ac).unwrap();
+        (d, h)
+    }
+
+    fn rd(d: &Dm, o: Origin, path: &str) -> Result<Vec<alloc::string::String>, DmError> {
+        let mut rec = Recorder::default();
+        let mut buf = [0u8; 4];
+        let mut w = Writer::new(&mut buf);
+        read(&d.reg, o, &p(path), &mut rec, &mut w).map(|()| rec.paths())
+    }
+    fn wr(d: &mut Dm, o: Origin, path: &str) -> Result<(), DmError> {
+        let target = p(path);
+        let items = [(path, Value::Integer(5))];
+        write(&mut d.reg, o, &target, WriteMode::Replace, payload(&items))
+    }
+    fn ex(d: &mut Dm, o: Origin, path: &str) -> Result<(), DmError> {
+        execute(&mut d.reg, o, &p(path), b"", 10)
+    }
+    fn del(d: &mut Dm, o: Origin, path: &str) -> Result<(), DmError> {
+        delete(&mut d.reg, &mut d.attrs, o, &p(path))
+    }
+    fn disc(d: &Dm, o: Origin, path: &str) -> Result<(), DmError> {
+        let mut buf = [0u8; 512];
+        let mut w = Writer::new(&mut buf);
+        discover(&d.reg, &d.attrs, o, &p(path), None, &mut w)
+    }
+    const DENIED: Result<(), DmError> = Err(DmError::Unauthorized);
+
+    #[test]
+    fn own_acl_entry_then_default_acl() {
+        let (mut d, _) = two_servers();
+        assert!(rd(&d, A, "/1000/0/0").is_ok());
+        assert!(rd(&d, B, "/1000/0/0").is_ok()); // default ACL: Read
+        assert_eq!(wr(&mut d, A, "/1000/0/1"), Ok(()));
+        assert_eq!(wr(&mut d, B, "/1000/0/1"), DENIED);
+        assert_eq!(ex(&mut d, A, "/1000/0/4"), Ok(()));
+        assert_eq!(ex(&mut d, B, "/1000/0/4"), DENIED);
+        assert_eq!(del(&mut d, B, "/1000/0"), DENIED);
+        assert_eq!(disc(&d, B, "/1000/0"), Ok(())); // Discover is always allowed
+        assert_eq!(mask(&d.reg, 102, 1000, 0), AccessMask::READ);
+        assert_eq!(mask(&d.reg, 101, 1000, 0), AccessMask::INSTANCE_FULL);
+    }
+
+    #[test]
+    fn owner_with_empty_acl_has_every_right_but_create() {
+        let (mut d, _) = two_servers();
+        assert!(rd(&d, B, "/1000/1").is_ok());
+        assert_eq!(rd(&d, A, "/1000/1"), Err(DmError::Unauthorized));
+        assert_eq!(wr(&mut d, B, "/1000/1/1"), Ok(()));
+        assert_eq!(wr(&mut d, A, "/1000/1/1"), DENIED);
+        assert_eq!(ex(&mut d, B, "/1000/1/4"), Ok(()));
+        assert_eq!(mask(&d.reg, 102, 1000, 1), AccessMask::INSTANCE_FULL);
+        assert_eq!(del(&mut d, A, "/1000/1"), DENIED);
+        assert_eq!(del(&mut d, B, "/1000/1"), Ok(()));
+        // its Access Control instance went with it
+        assert_eq!(find_acl(d.reg.get(ACCESS_CONTROL).unwrap(), 1000, 1), None);
+    }
+
+    #[test]
+    fn no_acl_instance_means_no_access_and_reads_skip_hidden_instances() {
+        let (mut d, _) = two_servers();
+        assert_eq!(rd(&d, A, "/1001/0"), Err(DmError::Unauthorized));
+        assert_eq!(wr(&mut d, B, "/1001/0/1"), DENIED);
+        assert_eq!(disc(&d, A, "/1001/0"), Ok(()));
+        // Reading an object shows only the instances the server may read.
+        let paths = rd(&d, A, "/1000").unwrap();
+        assert!(paths.iter().all(|p| p.starts_with("/1000/0/")), "{paths:?}");
+        assert_eq!(
+            rd(&d, A, "/1001").unwrap(),
+            Vec::<alloc::string::String>::new()
+        );
+    }
+
+    #[test]
+    fn create_right_and_the_new_instance_owned_by_its_creator() {
+        let (mut d, ac) = two_servers();
+        let item = [("/1000/0/0", Value::str("new"))];
+        assert_eq!(
+            create(&mut d.reg, B, 1000, None, payload(&item)),
+            Err(DmError::Unauthorized)
+        );
+        assert_eq!(
+            create(&mut d.reg, A, 1001, None, payload(&item)),
+            Err(DmError::Unauthorized)
+        );
+        let iid = create(&mut d.reg, A, 1000, None, payload(&item)).unwrap();
+        assert_eq!(iid, 2);
+        let acl = d.reg.object(ac).unwrap().entries().last().unwrap().clone();
+        assert_eq!(
+            (
+                acl.target_oid,
+                acl.target_iid,
+                acl.owner,
+                acl.acl.as_slice()
+            ),
+            (1000, 2, 101, &[(101, 0b1111)][..])
+        );
+        assert!(rd(&d, A, "/1000/2").is_ok());
+        assert_eq!(rd(&d, B, "/1000/2"), Err(DmError::Unauthorized));
+        // a failed create leaves no Access Control instance either
+        let before = d.reg.object(ac).unwrap().entries().len();
+        let bad = [
+            ("/1000/0/0", Value::str("n")),
+            ("/1000/0/1", Value::Integer(13)),
+        ];
+        assert!(create(&mut d.reg, A, 1000, None, payload(&bad)).is_err());
+        assert_eq!(d.reg.object(ac).unwrap().entries().len(), before);
+    }
+
+    #[test]
+    fn the_access_control_object_itself() {
+        let (mut d, ac) = two_servers();
+        assert!(rd(&d, B, "/2/0").is_ok()); // anyone reads
+        assert_eq!(wr(&mut d, B, "/2/0/3"), DENIED); // owner is 101
+        let items = [("/2/0/2/102", Value::Integer(0b0011))];
+        write(
+            &mut d.reg,
+            A,
+            &p("/2/0/2"),
+            WriteMode::Update,
+            payload(&items),
+        )
+        .unwrap();
+        assert_eq!(wr(&mut d, B, "/1000/0/1"), Ok(())); // the owner granted Write
+        assert_eq!(del(&mut d, A, "/2/0"), DENIED);
+        assert_eq!(
+            create(&mut d.reg, A, 2, None, payload(&[])),
+            Err(DmError::Unauthorized)
+        );
+        assert_eq!(d.reg.object(ac).unwrap().entries().len(), 3);
+    }
+
+    #[test]
+    fn single_server_or_no_access_control_object_allows_everything() {
+        let (mut d, _) = two_servers();
+        d.reg.remove_object(1);
+        d.reg.add_object(Servers::default().with(0, 101)).unwrap();
+        assert_eq!(server_count(&d.reg), 1);
+        assert!(rd(&d, A, "/1001/0").is_ok());
+        assert_eq!(wr(&mut d, A, "/1000/1/1"), Ok(()));
+        let (mut d, _) = two_servers();
+        d.reg.remove_object(ACCESS_CONTROL);
+        assert_eq!(wr(&mut d, B, "/1001/0/1"), Ok(()));
+        assert_eq!(del(&mut d, B, "/1000/0"), Ok(()));
+    }
+
+    #[test]
+    fn bootstrap_server_bypasses_access_control() {
+        let (d, _) = two_servers();
+        for (action, oid, iid) in [
+            (Action::Read, 1001, 0),
+            (Action::Write, 0, 1),
+            (Action::Delete, 2, 0),
+            (Action::Create, 2, 0),
+            (Action::Execute, 1000, 1),
+        ] {
+            assert_eq!(check(&d.reg, Origin::Bootstrap, action, oid, iid), Ok(()));
+        }
+        assert!(rd(&d, Origin::Bootstrap, "/0/1").is_ok());
+    }
+
+    #[test]
+    fn security_object_is_refused_to_every_dm_server() {
+        // even when access control would allow everything
+        let mut d = dm();
+        assert_eq!(rd(&d, A, "/0"), Err(DmError::Unauthorized));
+        assert_eq!(wr(&mut d, A, "/0/1/10"), DENIED);
+        assert_eq!(ex(&mut d, A, "/0/1/0"), DENIED);
+        assert_eq!(del(&mut d, A, "/0/1"), DENIED);
+        assert_eq!(disc(&d, A, "/0"), DENIED);
+        assert_eq!(
+            create(&mut d.reg, A, 0, None, payload(&[])),
+            Err(DmError::Unauthorized)
+        );
+        for action in [Action::Read, Action::Discover, Action::WriteAttributes] {
+            assert_eq!(check(&d.reg, A, action, 0, 1), DENIED);
+        }
+        let _ = Path::ROOT;
+    }
+
+    #[test]
+    fn free_instance_ids() {
+        let d = dm();
+        assert_eq!(first_free_iid(d.reg.get(1000).unwrap()), Some(2));
+        assert_eq!(first_free_iid(d.reg.get(1).unwrap()), Some(1));
+        let t = Thing::new(&THING_A).with(1, inst("x")).with(2, inst("y"));
+        assert_eq!(first_free_iid(&t), Some(0));
+    }
+}

@@ -423,7 +423,7 @@ mod tests {
 
     #[test]
     fn def_builders_and_lookup() {
-        assert!(DEF.multiple && !DEF.mandatory);
+        const { assert!(DEF.multiple && !DEF.mandatory) };
         assert_eq!(DEF.version.to_string(), "1.2");
         assert!(DEF.is_well_formed());
         let b = DEF.resource(3).unwrap();

@@ -150,7 +150,7 @@ pub(crate) fn apply(
 /// transfer is abandoned.
 ///
 /// Errors: 4.05 unless `path` is a writable streaming resource; 4.04, 4.01
-/// as for [`write`]; 5.03 if another transaction holds the object.
+/// as for [`write()`]; 5.03 if another transaction holds the object.
 pub fn write_chunk(
     txn: &mut Transaction<'_>,
     origin: Origin,
