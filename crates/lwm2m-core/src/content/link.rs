@@ -539,8 +539,9 @@ mod tests {
 
     #[test]
     fn lwm2m_register_payload() {
-        // Core 1.1 §6.2.1 Register: root link with rt and ct, then objects
-        // and instances; an object without instances as `</5>`.
+        // After the Register example of Core 1.1 §6.2.1: root link with rt
+        // and ct, then objects and instances; an object without instances
+        // as `</5>`.
         let s = r#"</>;rt="oma.lwm2m";ct=11543,</1/0>,</1/1>,</2/0>,</2/1>,</2/2>,</2/3>,</2/4>,</3/0>,</4/0>,</5>"#;
         let links = parse(s).unwrap();
         assert_eq!(links.len(), 11);
@@ -561,12 +562,14 @@ mod tests {
 
     #[test]
     fn lwm2m_discover_and_bootstrap_discover() {
-        // Discover on an instance with attributes and dim (Core 1.1 §6.3).
+        // Shaped after the Discover examples of Core 1.1 §6.3: an instance
+        // with attributes and dim.
         let s = "</3/0>;pmax=60,</3/0/1>,</3/0/6>;dim=2,</3/0/7>;dim=2;gt=50;lt=42.2";
         let links = parse(s).unwrap();
         assert_eq!(links[3].param("lt"), Some(Some(ParamValue::Token("42.2"))));
         assert_eq!(reemit(&links), s);
-        // Bootstrap-Discover, 1.0 header form and 1.1 form (§6.1).
+        // After the Bootstrap-Discover examples (Core 1.1 §6.1): the 1.0
+        // header form and the 1.1 form.
         let s = r#"lwm2m="1.0",</0/0>;ssid=101,</1/0>;ssid=101,</3/0>"#;
         let links = parse(s).unwrap();
         assert_eq!(links[0].target, None);

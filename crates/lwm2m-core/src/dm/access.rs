@@ -341,10 +341,11 @@ mod tests {
         let mut w = Writer::new(&mut buf);
         read(&d.reg, o, &p(path), &mut rec, &mut w).map(|()| rec.paths())
     }
+    /// A partial update of the instance, setting the resource at `path`.
     fn wr(d: &mut Dm, o: Origin, path: &str) -> Result<(), DmError> {
-        let target = p(path);
+        let target = p(path).truncated(2);
         let items = [(path, Value::Integer(5))];
-        write(&mut d.reg, o, &target, WriteMode::Replace, payload(&items))
+        write(&mut d.reg, o, &target, WriteMode::Update, payload(&items))
     }
     fn ex(d: &mut Dm, o: Origin, path: &str) -> Result<(), DmError> {
         execute(&mut d.reg, o, &p(path), b"", 10)

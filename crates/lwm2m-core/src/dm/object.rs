@@ -1,5 +1,5 @@
 //! Objects: `const` metadata ([`ObjectDef`], [`ResourceDef`]) and the
-//! behaviour trait [`Object`] (OMA-TS-LightweightM2M_Core 1.1 §7.1 "Resource
+//! behaviour trait [`Object`] (OMA-TS-LightweightM2M_Core 1.1, "Resource
 //! Model"; object and resource definition tables as in Appendix D/E).
 //!
 //! The core checks every request against the `const` definition before a
@@ -73,7 +73,7 @@ impl Operations {
     }
 }
 
-/// An object version `major.minor` (Core 1.1 §7.2.2 "Object Versioning";
+/// An object version `major.minor` (Core 1.1 "Object Versioning";
 /// reported as `ver` in Register and Discover when it is not 1.0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Version {
@@ -331,7 +331,9 @@ pub trait Object: Any {
 
     /// Before a Write-replace: clears instance `iid` (`rid` `None`: every
     /// writable resource back to its default, optional ones absent) or the
-    /// resource instances of multiple resource `rid`.
+    /// resource instances of multiple resource `rid`. Without it (the
+    /// default, 4.05) Write-replace on an instance or a multiple resource
+    /// is refused.
     fn reset(&mut self, iid: Iid, rid: Option<Rid>) -> Result<(), DmError> {
         let _ = (iid, rid);
         Err(DmError::MethodNotAllowed)

@@ -275,6 +275,17 @@ fn write_errors_at_every_depth() {
         write_err(&mut d, S, "/1000/0/0/1", r, &[]),
         DmError::NotFound
     );
+    // an absent optional resource is added through its instance instead
+    assert_eq!(
+        write_err(
+            &mut d,
+            S,
+            "/1000/1/1",
+            r,
+            &[("/1000/1/1", Value::Integer(1))]
+        ),
+        DmError::NotFound
+    );
     assert_eq!(
         write_err(
             &mut d,
@@ -438,9 +449,9 @@ fn streaming_chunks_hold_the_object_until_the_transfer_ends() {
         write_err(
             &mut d,
             Origin::Server(102),
-            "/1000/1/1",
+            "/1000/1/0",
             WriteMode::Replace,
-            &[("/1000/1/1", Value::Integer(1))]
+            &[("/1000/1/0", s("x"))]
         ),
         DmError::ServiceUnavailable
     );

@@ -12,7 +12,7 @@
 //! The whole request is one transaction: a decode error, a check or a
 //! handler failing on the last value undoes the earlier ones.
 
-use super::{check_instance, check_object, writable_by};
+use super::{check_instance, check_object, resource_def, writable_by};
 use crate::content::{DecodeError, Entry};
 use crate::dm::access::{self, Action, Origin};
 use crate::dm::object::Object;
@@ -34,8 +34,10 @@ pub enum WriteMode {
 /// resource or resource instance).
 ///
 /// Errors: 4.05 on the root or an object, or on a resource that is not
-/// writable; 4.04 for a missing object or instance, or a resource the
-/// object does not define; 4.01 when access control denies it; 4.00 for a
+/// writable; 4.04 for a missing object or instance, a resource the object
+/// does not define, or a target resource that is absent (an optional
+/// resource is added through a write on its instance); 4.01 when access
+/// control denies it; 4.00 for a
 /// payload that is malformed, outside `path`, of the wrong type or shape
 /// (a value for a multiple resource without a resource instance id, and the
 /// reverse), or empty when the target is one value; 4.13 / 4.15 from the
@@ -57,7 +59,7 @@ where
         let obj = check_object(reg, origin, oid)?;
         check_instance(obj, iid)?;
         let target = match path.rid() {
-            Some(rid) => Some(obj.def().resource(rid).ok_or(DmError::NotFound)?),
+            Some(rid) => Some(resource_def(obj, iid, rid)?),
             None => None,
         };
         access::check(reg, origin, Action::Write, oid, iid)?;
@@ -167,7 +169,7 @@ pub fn write_chunk(
     access::check_object(origin, oid)?;
     let obj = txn.object(oid)?;
     check_instance(obj, iid)?;
-    let rdef = obj.def().resource(rid).ok_or(DmError::NotFound)?;
+    let rdef = resource_def(obj, iid, rid)?;
     access::check(txn.registry(), origin, Action::Write, oid, iid)?;
     if !rdef.streaming || !writable_by(rdef.operations, origin) {
         return Err(DmError::MethodNotAllowed);
