@@ -166,7 +166,8 @@ impl Registry {
     }
 
     /// The object behind `h`, mutable. Changes made here are the
-    /// application's own: no transaction, no access control.
+    /// application's own: no transaction, no access control (and a
+    /// transaction open on the object may still roll them back).
     pub fn object_mut<T: Object>(&mut self, h: Handle<T>) -> Option<&mut T> {
         let i = self.index(h.oid).ok()?;
         let any: &mut dyn Any = self.slots.get_mut(i)?.obj.as_mut();
