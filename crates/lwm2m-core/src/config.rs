@@ -1,6 +1,7 @@
 //! Configuration, and every bound of the core in one place ([`Limits`]).
 
 use crate::content::DecodeLimits;
+use crate::dm::DmLimits;
 
 /// Every bound the core enforces. Exceeding one has a defined outcome (an
 /// error code on the wire, a typed "full" result, or an evicted oldest
@@ -13,4 +14,7 @@ pub struct Limits {
     pub coap: crate::coap::Limits,
     /// Bounds for payload decoders.
     pub decode: DecodeLimits,
+    /// Bounds of the data model: attributes, Execute arguments, composite
+    /// paths, link-format parsing.
+    pub dm: DmLimits,
 }

@@ -57,4 +57,5 @@ replay!(
     senml_cbor,
     lwm2m_json,
     dtls_record,
+    link_format,
 );
