@@ -24,6 +24,7 @@
 extern crate alloc;
 
 pub mod buf;
+pub mod client;
 pub mod coap;
 pub mod config;
 pub mod content;
