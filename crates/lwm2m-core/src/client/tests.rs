@@ -77,7 +77,7 @@ impl Harness {
     }
 
     fn advance(&mut self, d: Duration) {
-        self.now = self.now + d;
+        self.now += d;
         self.run();
     }
 
