@@ -380,3 +380,64 @@ fn observation_honours_pmin_and_pmax_in_virtual_time() {
     assert_eq!(h.now, notified_at + Duration::from_secs(60));
     assert_eq!(h.take().len(), 1);
 }
+
+#[test]
+fn large_register_goes_block1_and_follows_a_smaller_block_size() {
+    let mut h = Harness::new();
+    let mut many = Thing::new(&testutil::THING_B);
+    for i in 0..200 {
+        many = many.with(i, testutil::inst("x"));
+    }
+    h.client.add_object(many).unwrap();
+    h.run();
+    let mut body = Vec::new();
+    let mut expect_num = 0;
+    let mut first = true;
+    loop {
+        let (link, req) = h.take().pop().expect("a block");
+        let m = Message::parse(&req).unwrap();
+        assert_eq!(m.uri_path().collect::<Vec<_>>(), vec![&b"rd"[..]]);
+        assert!(
+            queries(&m).contains(&"ep=test-ep".into()),
+            "every block carries the options"
+        );
+        let b = m.block1().unwrap().unwrap();
+        assert_eq!(b.num, expect_num);
+        if first {
+            assert_eq!(b.size(), 1024);
+            assert!(m.size1().unwrap() > 1024);
+        }
+        body.extend_from_slice(m.payload());
+        if !b.more {
+            h.answer(link, &req, Code::CREATED, |r| {
+                r.option(option::LOCATION_PATH, b"rd").unwrap();
+                r.option(option::LOCATION_PATH, b"1").unwrap();
+                r.block_option(option::BLOCK1, b).unwrap();
+            });
+            break;
+        }
+        // After the first block the server asks for 256-byte blocks
+        // (RFC 7959 §2.5: the client continues at the same offset).
+        let echo = if first {
+            crate::coap::Block {
+                num: 0,
+                more: true,
+                szx: 4,
+            }
+        } else {
+            b
+        };
+        expect_num = if first { 4 } else { b.num + 1 };
+        first = false;
+        h.answer(link, &req, Code::CONTINUE, |r| {
+            r.block_option(option::BLOCK1, echo).unwrap();
+        });
+    }
+    assert!(h.client.is_registered(101));
+    let text = core::str::from_utf8(&body).unwrap();
+    assert!(
+        text.contains("</1001/0>") && text.contains("</1001/199>"),
+        "whole list: {}",
+        text.len()
+    );
+}
