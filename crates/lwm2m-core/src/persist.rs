@@ -86,6 +86,7 @@
 //! [`Registry::begin_session`]: crate::dm::Registry::begin_session
 //! [`Value::coerce`]: crate::dm::Value::coerce
 //! [`Attributes::check`]: crate::dm::Attributes::check
+//! [`Writer`]: crate::buf::Writer
 
 mod crc;
 mod decode;
@@ -214,6 +215,8 @@ impl fmt::Display for PersistError {
     }
 }
 
+impl core::error::Error for PersistError {}
+
 /// Why the state cannot be saved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -247,6 +250,8 @@ impl fmt::Display for SaveError {
         }
     }
 }
+
+impl core::error::Error for SaveError {}
 
 /// Section tags (see the module documentation).
 mod tag {
