@@ -17,6 +17,7 @@
 //! | [`error`] | the single mapping from errors to CoAP response codes |
 //! | [`config`] | configuration and [`config::Limits`], every bound in one struct |
 //! | [`session`] | the security-session seam (DTLS) the core drives per link |
+//! | [`persist`] | what survives a restart, as a versioned byte format (no files) |
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -31,6 +32,7 @@ pub mod content;
 pub mod dm;
 pub mod error;
 pub mod objects;
+pub mod persist;
 pub mod rand;
 pub mod session;
 pub mod time;

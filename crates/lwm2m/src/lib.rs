@@ -5,7 +5,10 @@
 //!
 //! - [`dtls`]: the OpenSSL DTLS backend of the core's
 //!   [`Session`](lwm2m_core::session::Session) seam.
+//! - [`persist`]: the state file, written atomically, and the start-up
+//!   fallback to the factory configuration.
 
 pub use lwm2m_core as core;
 
 pub mod dtls;
+pub mod persist;
