@@ -173,14 +173,14 @@ fn check_security(reg: &Registry) -> Result<Vec<Ssid>, ConfigProblem> {
             error,
         })?;
         let mode = convert::read_i64(obj, iid, rid::MODE)
-            .and_then(security::SecurityMode::from_code)
+            .and_then(security::SecurityMode::from_resource)
             .ok_or(ConfigProblem::InvalidValue(p(rid::MODE)))?;
         let key = |r| convert::read_bytes(obj, iid, r).is_some_and(|k| !k.is_empty());
         let needed: &[_] = match mode {
             security::SecurityMode::Psk | security::SecurityMode::Certificate => {
                 &[rid::PUBLIC_KEY_OR_IDENTITY, rid::SECRET_KEY]
             }
-            security::SecurityMode::Rpk => &[
+            security::SecurityMode::RawPublicKey => &[
                 rid::PUBLIC_KEY_OR_IDENTITY,
                 rid::SECRET_KEY,
                 rid::SERVER_PUBLIC_KEY,

@@ -33,6 +33,7 @@ use crate::dm::{
     Ssid, Txn, Value,
 };
 use crate::error::DmError;
+use crate::session::{CertificateUsage, ClientParams, sni_host};
 use crate::time::Duration;
 
 /// Resource ids (E.1).
@@ -110,44 +111,11 @@ pub const DEF: ObjectDef = ObjectDef::new(SECURITY, RESOURCES)
 /// Most ciphersuites one instance stores (more is refused with 5.00).
 pub const MAX_CIPHERSUITES: usize = 32;
 
-/// Security Mode (resource 2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SecurityMode {
-    /// 0: Pre-Shared Key.
-    Psk,
-    /// 1: Raw Public Key.
-    Rpk,
-    /// 2: Certificate.
-    Certificate,
-    /// 3: NoSec.
-    NoSec,
-    /// 4: Certificate mode with EST (1.1).
-    CertificateEst,
-}
+/// Security Mode (resource 2), shared with the DTLS seam.
+pub use crate::session::SecurityMode;
 
-impl SecurityMode {
-    /// The mode for a resource value.
-    pub const fn from_code(v: i64) -> Option<SecurityMode> {
-        Some(match v {
-            0 => SecurityMode::Psk,
-            1 => SecurityMode::Rpk,
-            2 => SecurityMode::Certificate,
-            3 => SecurityMode::NoSec,
-            4 => SecurityMode::CertificateEst,
-            _ => return None,
-        })
-    }
-    /// The resource value.
-    pub const fn code(self) -> i64 {
-        match self {
-            SecurityMode::Psk => 0,
-            SecurityMode::Rpk => 1,
-            SecurityMode::Certificate => 2,
-            SecurityMode::NoSec => 3,
-            SecurityMode::CertificateEst => 4,
-        }
-    }
+fn mode_code(m: SecurityMode) -> i64 {
+    m as i64
 }
 
 /// One Security instance. Fields are public for the factory
@@ -319,7 +287,7 @@ impl SecurityInstance {
         Some(match rid {
             rid::URI => Value::str(&self.uri),
             rid::BOOTSTRAP => Value::Boolean(self.bootstrap),
-            rid::MODE => Value::Integer(self.mode.code()),
+            rid::MODE => Value::Integer(mode_code(self.mode)),
             rid::PUBLIC_KEY_OR_IDENTITY => Value::bytes(&self.public_key_or_identity),
             rid::SERVER_PUBLIC_KEY => Value::bytes(&self.server_public_key),
             rid::SECRET_KEY => Value::bytes(&self.secret_key),
@@ -351,7 +319,7 @@ impl SecurityInstance {
             rid::URI => self.uri = string(v)?,
             rid::BOOTSTRAP => self.bootstrap = convert::boolean(&v)?,
             rid::MODE => {
-                self.mode = SecurityMode::from_code(int(&v)?).ok_or(DmError::BadRequest)?;
+                self.mode = SecurityMode::from_resource(int(&v)?).ok_or(DmError::BadRequest)?;
             }
             rid::PUBLIC_KEY_OR_IDENTITY => self.public_key_or_identity = bytes(v)?,
             rid::SERVER_PUBLIC_KEY => self.server_public_key = bytes(v)?,
@@ -409,7 +377,7 @@ impl SecurityInstance {
         }
         let needs = match self.mode {
             SecurityMode::Psk | SecurityMode::Certificate => (true, false),
-            SecurityMode::Rpk => (true, true),
+            SecurityMode::RawPublicKey => (true, true),
             SecurityMode::NoSec | SecurityMode::CertificateEst => (false, false),
         };
         if needs.0 && self.public_key_or_identity.is_empty() {
@@ -661,6 +629,29 @@ impl fmt::Debug for Endpoint<'_> {
     }
 }
 
+impl Endpoint<'_> {
+    /// The DTLS parameters of this account for the security seam: mode,
+    /// keys, Certificate Usage (3 when absent) and the server name (the
+    /// SNI resource, else the URI's host unless it is an IP address).
+    /// MTU and timers are the defaults of [`ClientParams::new`]; the
+    /// engine sets them from its configuration.
+    pub fn client_params(&self) -> ClientParams<'_> {
+        let mut p = ClientParams::new(self.mode);
+        p.identity = &self.public_key_or_identity;
+        p.server_public_key = &self.server_public_key;
+        p.secret_key = &self.secret_key;
+        p.certificate_usage = self
+            .certificate_usage
+            .and_then(|c| CertificateUsage::from_resource(c.into()))
+            .unwrap_or_default();
+        p.server_name = match &self.sni {
+            Some(sni) => Some(sni),
+            None => uri::parse(&self.uri).ok().and_then(|u| sni_host(u.host)),
+        };
+        p
+    }
+}
+
 fn secs(v: Option<i64>) -> Option<Duration> {
     v.and_then(|s| u64::try_from(s).ok())
         .map(Duration::from_secs)
@@ -672,7 +663,7 @@ fn endpoint_of(obj: &dyn Object, iid: Iid) -> Option<Endpoint<'_>> {
         iid,
         uri: convert::read_str(obj, iid, rid::URI)?,
         bootstrap: convert::read_bool(obj, iid, rid::BOOTSTRAP).unwrap_or(false),
-        mode: SecurityMode::from_code(convert::read_i64(obj, iid, rid::MODE)?)?,
+        mode: SecurityMode::from_resource(convert::read_i64(obj, iid, rid::MODE)?)?,
         ssid: convert::read_i64(obj, iid, rid::SSID).and_then(|s| u16::try_from(s).ok()),
         client_hold_off: secs(convert::read_i64(obj, iid, rid::CLIENT_HOLD_OFF_TIME)),
         bootstrap_account_timeout: secs(convert::read_i64(
