@@ -58,4 +58,5 @@ replay!(
     lwm2m_json,
     dtls_record,
     link_format,
+    objects_write,
 );
