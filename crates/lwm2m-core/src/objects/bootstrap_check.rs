@@ -11,8 +11,8 @@
 use alloc::vec::Vec;
 use core::fmt;
 
+use super::binding::Binding;
 use super::convert;
-use super::server::Binding;
 use super::uri::{self, UriError};
 use super::{security, server};
 use crate::dm::oids::{ACCESS_CONTROL, SECURITY, SERVER};

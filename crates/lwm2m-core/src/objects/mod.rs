@@ -20,6 +20,7 @@
 //! [`validate_configuration`] before Bootstrap-Finish.
 
 pub mod access_control;
+mod binding;
 pub mod bootstrap_check;
 pub mod connectivity;
 mod convert;
