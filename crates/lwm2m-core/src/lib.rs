@@ -12,7 +12,7 @@
 //! | [`time`], [`rand`], [`buf`] | virtual time, seeded randomness, bounded output buffers |
 //! | [`coap`] | RFC 7252 / 7959 / 7641; knows nothing of LwM2M |
 //! | [`dm`] | paths, values, objects, transactions, access control, the operations |
-//! | [`objects`] | built-in objects (Access Control) |
+//! | [`objects`] | built-in objects: Security, Server, Access Control, Device, Connectivity Monitoring, Location |
 //! | [`content`] | payload formats: TLV, SenML, LwM2M CBOR, text, opaque, link format |
 //! | [`error`] | the single mapping from errors to CoAP response codes |
 //! | [`config`] | configuration and [`config::Limits`], every bound in one struct |

@@ -59,4 +59,5 @@ replay!(
     dtls_record,
     link_format,
     persist_load,
+    objects_write,
 );
