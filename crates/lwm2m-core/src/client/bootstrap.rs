@@ -16,7 +16,6 @@
 use alloc::string::String;
 use core::fmt::Write as _;
 
-use super::accounts;
 use super::event::{Event, Failure};
 use super::link::{Purpose, Role};
 use super::outgoing::OutRequest;
@@ -25,6 +24,7 @@ use super::{Client, uri};
 use crate::coap::{Code, Message};
 use crate::dm::ops::bootstrap as bs;
 use crate::error::DmError;
+use crate::objects::security;
 use crate::time::{Duration, Instant};
 
 /// Where bootstrapping stands.
@@ -86,17 +86,19 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 impl Client {
-    fn bootstrap_account(&self) -> Option<accounts::SecurityAccount> {
-        accounts::security_accounts(&self.dm)
-            .into_iter()
-            .find(|a| a.bootstrap)
+    /// The bootstrap account: its instance, URI and Client Hold Off Time.
+    fn bootstrap_account(&self) -> Option<(crate::dm::Iid, String, Duration)> {
+        security::bootstrap_endpoint(&self.dm).map(|e| {
+            let hold_off = e.client_hold_off.unwrap_or(Duration::ZERO);
+            (e.iid, String::from(e.uri.as_ref()), hold_off)
+        })
     }
 
     fn session_timeout(&self) -> Duration {
-        match self.bootstrap_account().map(|a| a.bootstrap_timeout) {
-            Some(t) if t > 0 => Duration::from_secs(u64::from(t)),
-            _ => self.config.bootstrap_timeout,
-        }
+        security::bootstrap_endpoint(&self.dm)
+            .and_then(|e| e.bootstrap_account_timeout)
+            .filter(|t| !t.is_zero())
+            .unwrap_or(self.config.bootstrap_timeout)
     }
 
     /// Asks for a client-initiated bootstrap: after the hold-off time for a
@@ -105,11 +107,11 @@ impl Client {
         if !matches!(self.bootstrap, BootstrapState::Idle) {
             return;
         }
-        let Some(account) = self.bootstrap_account() else {
+        let Some((_, _, hold_off)) = self.bootstrap_account() else {
             return;
         };
         let _ = after_failure;
-        let at = now + Duration::from_secs(u64::from(account.hold_off));
+        let at = now + hold_off;
         self.bootstrap = BootstrapState::Pending { at, attempt: 0 };
     }
 
@@ -126,9 +128,9 @@ impl Client {
                 self.close_link(id);
             }
         }
-        let account = self.bootstrap_account()?;
-        let u = uri::parse(&account.uri)?;
-        let id = self.open_link(now, Role::Bootstrap, u, account.iid)?;
+        let (iid, u, _) = self.bootstrap_account()?;
+        let u = uri::parse(&u)?;
+        let id = self.open_link(now, Role::Bootstrap, u, iid)?;
         self.link_index(id)
     }
 
@@ -288,33 +290,12 @@ impl Client {
         }
     }
 
-    /// Every Server instance has a Security instance with its Short Server
-    /// ID and a usable URI; at most one bootstrap Security instance
-    /// (Core 1.1 §6.1.7 Bootstrap-Finish; E.1, E.2).
+    /// The whole configuration is consistent (Core 1.1 §6.1.7
+    /// Bootstrap-Finish; SPEC §1 guarantee 6), and every URI is one this
+    /// engine can open.
     fn configuration_is_valid(&self) -> bool {
-        let sec = accounts::security_accounts(&self.dm);
-        let srv = accounts::server_accounts(&self.dm);
-        let bootstraps = sec.iter().filter(|a| a.bootstrap).count();
-        if bootstraps > 1 {
-            return false;
-        }
-        let security_instances = self
-            .dm
-            .get(crate::dm::oids::SECURITY)
-            .map(|o| {
-                let mut n = 0;
-                o.instances(&mut |_| n += 1);
-                n
-            })
-            .unwrap_or(0);
-        if security_instances != sec.len() {
-            // A Security instance without URI or with a bad mode.
-            return false;
-        }
-        srv.iter().all(|a| {
-            sec.iter()
-                .any(|s| !s.bootstrap && s.ssid == a.ssid && uri::parse(&s.uri).is_some())
-        }) && sec.iter().all(|s| uri::parse(&s.uri).is_some())
+        crate::objects::validate_configuration(&self.dm).is_ok()
+            && security::endpoints(&self.dm).all(|e| uri::parse(&e.uri).is_some())
     }
 
     /// After a committed bootstrap: drop every DM link and register with

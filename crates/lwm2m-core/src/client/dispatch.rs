@@ -529,19 +529,7 @@ impl Client {
     ) -> Result<Reply, DmError> {
         let max_args = self.config.limits.dm.max_execute_args;
         execute::execute(&mut self.dm, origin, &path, payload, max_args)?;
-        // Server-object executes act on the engine (Core 1.1 E.2).
-        if path.oid() == Some(SERVER)
-            && let (Some(iid), Some(rid)) = (path.iid(), path.rid())
-            && let Some(ssid) = super::accounts::ssid_of_server_instance(&self.dm, iid)
-        {
-            match rid {
-                4 => self.disable_server(now, ssid),
-                8 => self.update_trigger(ssid),
-                9 => self.request_bootstrap(now, false),
-                _ => {}
-            }
-        }
-        self.drain_object_events();
+        self.drain_object_events(now);
         Ok(Reply::Code(Code::CHANGED))
     }
 
@@ -890,7 +878,7 @@ impl Client {
         if servers && !self.bootstrap.in_session() {
             self.server_object_changed(now);
         }
-        self.drain_object_events();
+        self.drain_object_events(now);
         self.kick = true;
     }
 
@@ -923,9 +911,29 @@ impl Client {
         self.kick = true;
     }
 
-    /// Takes the objects' requests to the application (reboot, factory
-    /// reset, ...). Objects that have none return nothing.
-    pub(super) fn drain_object_events(&mut self) {}
+    /// Takes what the objects ask after a committed request: the Server
+    /// object's triggers act on the engine (Core 1.1 E.2); everything is
+    /// also reported to the application ([`Event::Object`]).
+    pub(super) fn drain_object_events(&mut self, now: Instant) {
+        use crate::dm::ObjectEvent;
+        let mut got = Vec::new();
+        for oid in self.dm.iter().map(|o| o.def().id).collect::<Vec<_>>() {
+            if let Some(obj) = self.dm.get_mut(oid) {
+                while let Some(e) = obj.poll_event() {
+                    got.push(e);
+                }
+            }
+        }
+        for e in got {
+            match &e {
+                ObjectEvent::RegistrationUpdateTrigger { ssid } => self.update_trigger(*ssid),
+                ObjectEvent::BootstrapRequestTrigger { .. } => self.request_bootstrap(now, false),
+                ObjectEvent::Disable { ssid, timeout } => self.disable_server(now, *ssid, *timeout),
+                _ => {}
+            }
+            self.push_event(Event::Object(e));
+        }
+    }
 }
 
 fn itoa_buf() -> [u8; 5] {

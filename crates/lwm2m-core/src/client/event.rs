@@ -2,7 +2,7 @@
 
 use alloc::string::String;
 
-use crate::dm::{Path, Ssid};
+use crate::dm::{ObjectEvent, Path, Ssid};
 
 /// A connection to one server (or a download source), named by the core;
 /// the driver maps it to a socket.
@@ -109,6 +109,10 @@ pub enum Event {
         /// Whether the server acknowledged it with 2.04.
         ok: bool,
     },
+    /// An object asks something of the application (reboot, factory
+    /// reset, a trigger the engine acted on), after the request that caused
+    /// it committed.
+    Object(ObjectEvent),
     /// A value the application may want to know changed through a server
     /// write (the path that was written).
     Written(Path),

@@ -26,7 +26,6 @@
 //! server's request touching that object gets 5.03 with Max-Age, and
 //! requests not touching it are served.
 
-mod accounts;
 mod bootstrap;
 mod dispatch;
 mod event;
@@ -44,7 +43,6 @@ mod tests;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-pub use accounts::{SecurityAccount, ServerAccount};
 pub use event::{Event, Failure, LinkId, ServerUri, Transmit};
 pub use send::SendError;
 pub use timers::TimerReason;
@@ -395,27 +393,12 @@ impl Client {
         uri: &ServerUri,
         iid: crate::dm::Iid,
     ) -> Option<alloc::boxed::Box<dyn crate::session::Session>> {
-        use crate::session::{CertificateUsage, ClientParams, SecurityMode};
         let factory = self.config.sessions.clone()?;
-        let account = accounts::security_accounts(&self.dm)
-            .into_iter()
-            .find(|a| a.iid == iid)?;
-        let keys = accounts::key_material(&self.dm, iid)?;
-        let identity = keys.identity.as_bytes().unwrap_or(&[]);
-        let secret = keys.secret.as_bytes().unwrap_or(&[]);
-        let server_key = keys.server_key.as_bytes().unwrap_or(&[]);
-        let mut params = match account.mode {
-            SecurityMode::Psk => ClientParams::psk(identity, secret),
-            SecurityMode::Certificate => ClientParams::certificate(identity, secret, server_key),
-            _ => return None,
-        };
-        if let Some(u) = keys
-            .certificate_usage
-            .and_then(CertificateUsage::from_resource)
-        {
-            params.certificate_usage = u;
+        let endpoint = crate::objects::security::endpoints(&self.dm).find(|e| e.iid == iid)?;
+        let mut params = endpoint.client_params();
+        if params.server_name.is_none() {
+            params.server_name = crate::session::sni_host(&uri.host);
         }
-        params.server_name = crate::session::sni_host(&uri.host);
         params.mtu =
             u16::try_from(self.config.limits.coap.max_message_size + 64).unwrap_or(u16::MAX);
         let mut session = factory.open(&params).ok()?;

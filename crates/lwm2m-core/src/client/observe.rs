@@ -365,8 +365,8 @@ impl Client {
         let (online, storing, queue) = match server.and_then(|s| self.servers.get(s)) {
             Some(s) => (
                 s.is_registered() && !s.asleep,
-                s.account.storing,
-                s.account.queue_mode(),
+                s.account.notification_storing,
+                s.account.binding.queue,
             ),
             None => (false, false, false),
         };

@@ -16,7 +16,6 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 
-use super::accounts::{self, ServerAccount};
 use super::event::{Event, Failure, LinkId};
 use super::link::{Purpose, Role};
 use super::outgoing::{OutRequest, UploadStep};
@@ -25,6 +24,9 @@ use super::{Client, uri};
 use crate::buf::Writer;
 use crate::coap::{Code, Message, Token};
 use crate::dm::{Lwm2mVersion, Ssid};
+use crate::objects::security;
+use crate::objects::server::Binding;
+use crate::objects::server::{self, ServerAccount};
 use crate::time::{Duration, Instant};
 
 /// Where a server's registration stands.
@@ -107,7 +109,7 @@ pub struct ServerState {
     /// Lifetime and binding the server knows.
     pub sent_lifetime: u32,
     /// Binding the server knows.
-    pub sent_binding: String,
+    pub sent_binding: Binding,
     /// What the next Update carries.
     pub update: UpdateNeeds,
     /// Attempt within the current sequence (1-based once failing).
@@ -150,6 +152,32 @@ impl ServerState {
     }
 }
 
+/// What registration needs of a DM server's Security instance.
+struct SecurityLine {
+    iid: crate::dm::Iid,
+    uri: String,
+    ssid: Ssid,
+}
+
+/// The `b=` parameter: 1.0 sends the binding as is (`UQ`), 1.1 moved queue
+/// mode to its own `Q` parameter and sends the transports only.
+fn binding_param(b: Binding, version: Lwm2mVersion) -> String {
+    let mut out = String::new();
+    let shown = match version {
+        Lwm2mVersion::V1_0 => b,
+        _ => Binding { queue: false, ..b },
+    };
+    let _ = write!(out, "{shown}");
+    out
+}
+
+/// Delay before retry `attempt` (1-based) of a sequence: the Communication
+/// Retry Timer doubled each time (Core 1.1 §6.2.1.1).
+fn retry_delay(p: &server::RetryPolicy, attempt: u32) -> Duration {
+    let factor = 1u32 << attempt.saturating_sub(1).min(16);
+    p.retry_timer.saturating_mul(factor)
+}
+
 /// When to send the Update for a registration of `lifetime` seconds made
 /// at `now`: early enough that it arrives before expiry even after every
 /// retransmission (MAX_TRANSMIT_WAIT), and at half the lifetime at the
@@ -175,14 +203,19 @@ impl Client {
     /// Brings `self.servers` in line with the Security and Server objects:
     /// new accounts start registering, vanished ones are dropped.
     pub(super) fn sync_servers(&mut self, now: Instant) {
-        let sec = accounts::security_accounts(&self.dm);
-        let srv = accounts::server_accounts(&self.dm);
+        let sec: Vec<SecurityLine> = security::endpoints(&self.dm)
+            .filter(|e| !e.bootstrap)
+            .map(|e| SecurityLine {
+                iid: e.iid,
+                uri: String::from(e.uri.as_ref()),
+                ssid: e.ssid.unwrap_or(0),
+            })
+            .collect();
+        let srv: Vec<ServerAccount> = server::accounts(&self.dm).collect();
         let mut gone: Vec<LinkId> = Vec::new();
         self.servers.retain(|s| {
             let keep = srv.iter().any(|a| a.ssid == s.ssid)
-                && sec
-                    .iter()
-                    .any(|x| !x.bootstrap && x.ssid == s.ssid && x.uri == s.uri);
+                && sec.iter().any(|x| x.ssid == s.ssid && x.uri == s.uri);
             if !keep && let Some(l) = s.link {
                 gone.push(l);
             }
@@ -202,7 +235,7 @@ impl Client {
                 s.account = a;
                 continue;
             }
-            let Some(sa) = sec.iter().find(|x| !x.bootstrap && x.ssid == a.ssid) else {
+            let Some(sa) = sec.iter().find(|x| x.ssid == a.ssid) else {
                 continue;
             };
             self.servers.push(ServerState {
@@ -214,7 +247,7 @@ impl Client {
                 retry_at: Some(now),
                 location: Vec::new(),
                 sent_lifetime: 0,
-                sent_binding: String::new(),
+                sent_binding: Binding::UDP,
                 update: UpdateNeeds::default(),
                 attempt: 0,
                 sequence: 0,
@@ -266,7 +299,7 @@ impl Client {
             .and_then(|li| self.links.get(li))
             .map(|l| l.last_activity + self.config.queue_mode_timeout <= now);
         if let Some(s) = self.servers.get_mut(i)
-            && s.account.queue_mode()
+            && s.account.binding.queue
             && s.is_registered()
         {
             s.asleep = link_idle.unwrap_or(false);
@@ -381,13 +414,10 @@ impl Client {
             return;
         };
         let lifetime = s.account.lifetime;
-        let binding = match version {
-            Lwm2mVersion::V1_0 => s.account.binding.clone(),
-            _ => s.account.transport_binding(),
-        };
-        let queue = s.account.queue_mode() && version != Lwm2mVersion::V1_0;
+        let binding = binding_param(s.account.binding, version);
+        let queue = s.account.binding.queue && version != Lwm2mVersion::V1_0;
         s.sent_lifetime = lifetime;
-        s.sent_binding = s.account.binding.clone();
+        s.sent_binding = s.account.binding;
         s.update = UpdateNeeds::default();
         s.reg = Reg::Registering;
         s.retry_at = None;
@@ -462,12 +492,8 @@ impl Client {
         }
         let mut q_b = String::new();
         if s.update.binding || s.sent_binding != s.account.binding {
-            let b = match version {
-                Lwm2mVersion::V1_0 => s.account.binding.clone(),
-                _ => s.account.transport_binding(),
-            };
-            let _ = write!(q_b, "b={b}");
-            s.sent_binding = s.account.binding.clone();
+            let _ = write!(q_b, "b={}", binding_param(s.account.binding, version));
+            s.sent_binding = s.account.binding;
         }
         s.update = UpdateNeeds::default();
         s.asleep = false;
@@ -538,16 +564,16 @@ impl Client {
         s.attempt += 1;
         let a = &s.account;
         let mut give_up = false;
-        s.retry_at = Some(if s.attempt < a.retry_count {
-            now + a.retry_delay(s.attempt)
+        s.retry_at = Some(if u64::from(s.attempt) < a.retry.retry_count.max(1) {
+            now + retry_delay(&a.retry, s.attempt)
         } else {
             s.attempt = 0;
             s.sequence += 1;
-            if s.sequence >= a.sequence_retry_count {
+            if u64::from(s.sequence) >= a.retry.sequence_retry_count.max(1) {
                 s.sequence = 0;
-                give_up = a.bootstrap_on_failure;
+                give_up = a.bootstrap_on_registration_failure;
             }
-            now + Duration::from_secs(u64::from(a.sequence_delay))
+            now + a.retry.sequence_delay
         });
         self.push_event(Event::RegistrationFailed { ssid, reason });
         if give_up && self.servers.iter().all(|s| !s.is_registered()) {
@@ -722,7 +748,7 @@ impl Client {
 
     /// Disable (Execute /1/x/4): de-register, stay away for the Disable
     /// Timeout (Core 1.1 E.2).
-    pub(super) fn disable_server(&mut self, now: Instant, ssid: Ssid) {
+    pub(super) fn disable_server(&mut self, now: Instant, ssid: Ssid, timeout: Duration) {
         let Some(i) = self.servers.iter().position(|s| s.ssid == ssid) else {
             return;
         };
@@ -730,8 +756,7 @@ impl Client {
             self.send_deregister(now, i);
         }
         if let Some(s) = self.servers.get_mut(i) {
-            let t = Duration::from_secs(u64::from(s.account.disable_timeout));
-            s.retry_at = Some(now + t);
+            s.retry_at = Some(now + timeout);
             if !matches!(s.reg, Reg::Deregistering) {
                 s.reg = Reg::Stopped;
             }

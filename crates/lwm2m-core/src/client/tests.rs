@@ -7,7 +7,8 @@ use alloc::vec::Vec;
 
 use super::*;
 use crate::coap::{Code, Message, MessageBuilder, MsgType, option};
-use crate::dm::testutil::{self, Servers, Thing};
+use crate::dm::testutil::{self, Thing};
+use crate::objects::{Security, SecurityInstance, Server, ServerInstance};
 use crate::time::Duration;
 
 struct Harness {
@@ -28,14 +29,9 @@ impl Harness {
 
     fn with_lifetime(lifetime: i64) -> Harness {
         let mut client = Client::new(Config::new("test-ep"), T0, 7).unwrap();
-        let mut sec = testutil::Security::default();
-        sec.state
-            .insert(1, ("coap://s1.example".into(), false, 101));
+        let sec = Security::new(4).with(SecurityInstance::server(1, 101, "coap://s1.example"));
         client.add_object(sec).unwrap();
-        let mut srv = Servers::default().with(0, 101);
-        if let Some(s) = srv.state.get_mut(&0) {
-            s.1 = lifetime;
-        }
+        let srv = Server::new(4).with(ServerInstance::new(0, 101, lifetime));
         client.add_object(srv).unwrap();
         let mut a0 = testutil::inst("a");
         a0.num = Some(1);

@@ -193,7 +193,8 @@ proptest! {
         let p = Path::resource(1000, 0, 2);
         let text = enc(p, Value::Float(f)).unwrap();
         prop_assert_eq!(dec(p, &text).unwrap(), Value::Float(f));
-        prop_assert!(text.len() <= 24, "{}", String::from_utf8_lossy(&text));
+        // Sign, "0.00000" and 17 significant digits: at most 25 characters.
+        prop_assert!(text.len() <= 25, "{}", String::from_utf8_lossy(&text));
     }
 
     #[test]
@@ -210,4 +211,14 @@ proptest! {
         let text = encode_all(&mut TextEncoder::new(p), &[Entry::new(p, Value::bytes(&b))], 128).unwrap();
         prop_assert_eq!(dec(p, &text).unwrap(), Value::bytes(&b));
     }
+}
+
+/// Found by the property above: the longest decimal form (25 characters).
+#[test]
+fn longest_plain_decimal_round_trips() {
+    let p = Path::resource(1000, 0, 2);
+    let f = -1.7299095716105882e-6;
+    let text = enc(p, Value::Float(f)).unwrap();
+    assert_eq!(text, b"-0.0000017299095716105882");
+    assert_eq!(dec(p, &text).unwrap(), Value::Float(f));
 }
