@@ -677,3 +677,104 @@ fn queue_mode_stores_while_asleep_and_wakes_with_an_update() {
     assert_eq!(n.code(), Code::CONTENT);
     assert!(n.observe().is_some());
 }
+
+fn observe(h: &mut Harness, link: LinkId, path: &[&[u8]]) -> Vec<u8> {
+    let mid = h.request(link, Code::GET, |b| {
+        b.uint_option(option::OBSERVE, 0).unwrap();
+        for s in path {
+            b.option(option::URI_PATH, s).unwrap();
+        }
+    });
+    h.response_to(mid)
+}
+
+#[test]
+fn deleting_an_observed_instance_sends_a_final_404() {
+    let mut h = Harness::new();
+    let link = h.register();
+    h.take();
+    let first = observe(&mut h, link, &[b"1000", b"0", b"3"]);
+    let token = Message::parse(&first).unwrap().token_bytes().to_vec();
+    let mid = h.request(link, Code::DELETE, |b| {
+        b.option(option::URI_PATH, b"1000").unwrap();
+        b.option(option::URI_PATH, b"0").unwrap();
+    });
+    assert_eq!(
+        Message::parse(&h.response_to(mid)).unwrap().code(),
+        Code::DELETED
+    );
+    let mut n = h.take();
+    let last = n
+        .iter()
+        .map(|(_, b)| Message::parse(b).unwrap())
+        .find(|m| m.token_bytes() == token.as_slice())
+        .expect("a final notification");
+    assert_eq!(last.code(), Code::NOT_FOUND);
+    assert_eq!(h.client.observation_count(), 0);
+    // The object list changed: an Update with the new list follows.
+    h.run();
+    n.extend(h.take());
+    let update = n
+        .iter()
+        .map(|(_, b)| Message::parse(b).unwrap())
+        .find(|m| m.code() == Code::POST && m.uri_path().count() == 2)
+        .expect("an Update");
+    assert!(
+        !core::str::from_utf8(update.payload())
+            .unwrap()
+            .contains("</1000/0>")
+    );
+}
+
+#[test]
+fn a_reset_notification_cancels_the_observation() {
+    let mut h = Harness::new();
+    let link = h.register();
+    h.take();
+    observe(&mut h, link, &[b"1000", b"0", b"3"]);
+    assert_eq!(h.client.observation_count(), 1);
+    h.advance(Duration::from_secs(1));
+    h.client.notify_changed(Path::resource(1000, 0, 3));
+    h.run();
+    let (_, n) = h.take().pop().expect("a notification");
+    let m = Message::parse(&n).unwrap();
+    let mut rst = [0u8; 4];
+    let len = crate::coap::emit_empty(&mut rst, MsgType::Rst, m.mid()).unwrap();
+    h.deliver(link, &rst[..len]);
+    assert_eq!(h.client.observation_count(), 0);
+    h.advance(Duration::from_secs(1));
+    h.client.notify_changed(Path::resource(1000, 0, 3));
+    h.run();
+    assert!(h.take().is_empty(), "no notification after RST");
+}
+
+#[test]
+fn lwm2m_1_0_registers_with_the_1_0_binding() {
+    let mut client = Client::new(
+        {
+            let mut c = Config::new("old");
+            c.version = crate::dm::Lwm2mVersion::V1_0;
+            c
+        },
+        T0,
+        1,
+    )
+    .unwrap();
+    client
+        .add_object(Security::new(2).with(SecurityInstance::server(1, 101, "coap://s1.example")))
+        .unwrap();
+    client
+        .add_object(Server::new(2).with(ServerInstance::new(0, 101, 600).with_binding("UQ")))
+        .unwrap();
+    let mut h = Harness {
+        client,
+        now: T0,
+        sent: Vec::new(),
+        events: Vec::new(),
+        mid: 1,
+    };
+    h.run();
+    let (_, reg) = h.take().pop().unwrap();
+    let m = Message::parse(&reg).unwrap();
+    assert_eq!(queries(&m), ["ep=old", "lt=600", "lwm2m=1.0", "b=UQ"]);
+}
