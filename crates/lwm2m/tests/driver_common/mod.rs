@@ -54,7 +54,12 @@ impl Object for Device {
 /// A driver for endpoint `ep` with one server at `uri` (SSID 1) and the
 /// Device object.
 pub fn driver(ep: &str, uri: &str, lifetime: u32) -> Driver {
-    let mut d = Driver::new(Config::new(ep)).unwrap();
+    driver_with(Config::new(ep), uri, lifetime)
+}
+
+/// [`driver`] with a configuration of the test's own.
+pub fn driver_with(config: Config, uri: &str, lifetime: u32) -> Driver {
+    let mut d = Driver::new(config).unwrap();
     support::add_server(&mut d, uri, 1, lifetime).unwrap();
     d.add_object(Device).unwrap();
     d
