@@ -12,11 +12,12 @@
 //! | [`time`], [`rand`], [`buf`] | virtual time, seeded randomness, bounded output buffers |
 //! | [`coap`] | RFC 7252 / 7959 / 7641; knows nothing of LwM2M |
 //! | [`dm`] | paths, values, objects, transactions, access control, the operations |
-//! | [`objects`] | built-in objects (Access Control) |
+//! | [`objects`] | built-in objects: Security, Server, Access Control, Device, Connectivity Monitoring, Location |
 //! | [`content`] | payload formats: TLV, SenML, LwM2M CBOR, text, opaque, link format |
 //! | [`error`] | the single mapping from errors to CoAP response codes |
 //! | [`config`] | configuration and [`config::Limits`], every bound in one struct |
 //! | [`session`] | the security-session seam (DTLS) the core drives per link |
+//! | [`persist`] | what survives a restart, as a versioned byte format (no files) |
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -31,6 +32,7 @@ pub mod content;
 pub mod dm;
 pub mod error;
 pub mod objects;
+pub mod persist;
 pub mod rand;
 pub mod session;
 pub mod time;

@@ -154,3 +154,71 @@ fn opaque_reads_the_same_bytes() {
         e
     );
 }
+
+/// The built-in Device object (`lwm2m_core::objects::Device`) holding the
+/// example's values, read through the data model (`dm::ops::read`) in every
+/// value format, decodes to the same entries: the object and the codecs
+/// agree on every resource's type and layout.
+#[test]
+fn the_device_object_reads_the_same_in_every_format() {
+    use lwm2m_core::content::{Decoder, Encoder};
+    use lwm2m_core::dm::ops::read::read;
+    use lwm2m_core::dm::{Origin, Registry};
+    use lwm2m_core::objects::device::{PowerSource, PowerSourceKind};
+    use lwm2m_core::objects::{Device, StaticDeviceInfo};
+
+    let info = StaticDeviceInfo {
+        manufacturer: Some("Open Mobile Alliance".into()),
+        model_number: Some("Lightweight M2M Client".into()),
+        serial_number: Some("345000123".into()),
+        firmware_version: Some("1.0".into()),
+        power_sources: vec![
+            PowerSource {
+                kind: PowerSourceKind::InternalBattery,
+                voltage_mv: Some(3800),
+                current_ma: Some(125),
+            },
+            PowerSource {
+                kind: PowerSourceKind::Usb,
+                voltage_mv: Some(5000),
+                current_ma: Some(900),
+            },
+        ],
+        battery_level: Some(100),
+        memory_free: Some(15),
+        current_time: Some(1_367_491_215),
+        ..StaticDeviceInfo::default()
+    };
+    let mut reg = Registry::new();
+    reg.add_object(Device::new(info).with_utc_offset("+02:00"))
+        .unwrap();
+    let read_as = |format: Format, path: Path| -> Vec<Entry<'static>> {
+        let mut buf = [0u8; 1024];
+        let mut w = Writer::new(&mut buf);
+        let mut enc = Encoder::new(format, path).unwrap();
+        read(&reg, Origin::Server(1), &path, &mut enc, &mut w).unwrap();
+        let payload = w.written().to_vec();
+        owned(Decoder::new(format, &payload, path, &reg, DecodeLimits::default()).unwrap())
+    };
+    for format in [
+        Format::Tlv,
+        Format::Lwm2mCbor,
+        Format::SenmlJson,
+        Format::SenmlCbor,
+        Format::Lwm2mJson,
+    ] {
+        assert_eq!(
+            read_as(format, Path::instance(3, 0)),
+            device(),
+            "{format:?}"
+        );
+        assert_eq!(read_as(format, Path::object(3)), device(), "{format:?}");
+    }
+    for format in [Format::Text, Format::Cbor] {
+        let got: Vec<_> = device()
+            .iter()
+            .flat_map(|e| read_as(format, e.path))
+            .collect();
+        assert_eq!(got, device(), "{format:?}");
+    }
+}

@@ -58,4 +58,6 @@ replay!(
     lwm2m_json,
     dtls_record,
     link_format,
+    persist_load,
+    objects_write,
 );

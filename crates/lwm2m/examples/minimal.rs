@@ -5,8 +5,6 @@
 //! cargo run -p lwm2m --example minimal -- coap://127.0.0.1:5683
 //! ```
 
-mod support;
-
 use std::time::Duration;
 
 use lwm2m::core::DmError;
@@ -14,6 +12,7 @@ use lwm2m::core::config::Config;
 use lwm2m::core::dm::{
     DataType, Iid, Object, ObjectDef, Operations, ResourceDef, Rid, Riid, Value,
 };
+use lwm2m::core::objects::{Security, SecurityInstance, Server, ServerInstance};
 use lwm2m::{Driver, Exit};
 
 /// A temperature sensor (IPSO object 3303) that always reads 21.5 °C.
@@ -46,7 +45,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = server.as_deref().unwrap_or("coap://127.0.0.1:5683");
 
     let mut client = Driver::new(Config::new("minimal-rs"))?;
-    support::add_server(&mut client, server, 1, 60)?;
+    // One DM server account: Security and Server instance 0, Short Server ID 1.
+    client.add_object(Security::default().with(SecurityInstance::server(0, 1, server)))?;
+    client.add_object(Server::default().with(ServerInstance::new(0, 1, 60)))?;
     client.add_object(Temperature)?;
 
     // Ctrl-C writes one byte to the driver's interrupt pipe.

@@ -8,8 +8,6 @@
 //! cargo run -p lwm2m --example own_loop -- coap://127.0.0.1:5683
 //! ```
 
-mod support;
-
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
@@ -19,6 +17,7 @@ use lwm2m::core::config::Config;
 use lwm2m::core::dm::{
     DataType, Iid, Object, ObjectDef, Operations, Path, ResourceDef, Rid, Riid, Value,
 };
+use lwm2m::core::objects::{Security, SecurityInstance, Server, ServerInstance};
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
 const TICK: Duration = Duration::from_secs(5);
@@ -55,7 +54,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = server.as_deref().unwrap_or("coap://127.0.0.1:5683");
 
     let mut client = Driver::new(Config::new("own-loop-rs"))?;
-    support::add_server(&mut client, server, 1, 60)?;
+    // One DM server account: Security and Server instance 0, Short Server ID 1.
+    client.add_object(Security::default().with(SecurityInstance::server(0, 1, server)))?;
+    client.add_object(Server::default().with(ServerInstance::new(0, 1, 60)))?;
     let sensor = client.add_object(Temperature { celsius: 20.0 })?;
 
     // The application's own self-pipe for Ctrl-C, polled with the sockets.

@@ -10,6 +10,8 @@
 //!   only clock of the workspace.
 //! - [`dtls`]: the OpenSSL DTLS backend of the core's
 //!   [`Session`](lwm2m_core::session::Session) seam.
+//! - [`persist`]: the state file, written atomically, and the start-up
+//!   fallback to the factory configuration.
 
 pub use lwm2m_core as core;
 
@@ -17,5 +19,6 @@ mod clock;
 pub mod driver;
 pub mod dtls;
 mod net;
+pub mod persist;
 
 pub use driver::{Driver, DriverStats, Error, Exit, Interrupt};

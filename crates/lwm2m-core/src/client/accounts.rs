@@ -84,7 +84,7 @@ impl ServerAccount {
 }
 
 fn read(obj: &dyn Object, iid: Iid, rid: Rid) -> Option<Value<'_>> {
-    if !obj.resource_present(iid, rid) {
+    if obj.def().resource(rid).is_none() || !obj.resource_present(iid, rid) {
         return None;
     }
     obj.read(iid, rid, None).ok()

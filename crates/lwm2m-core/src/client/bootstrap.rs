@@ -19,9 +19,10 @@ use core::fmt::Write as _;
 use super::accounts;
 use super::event::{Event, Failure};
 use super::link::{Purpose, Role};
+use super::outgoing::OutRequest;
 use super::timers::TimerReason;
 use super::{Client, uri};
-use crate::coap::{Code, Message, option};
+use crate::coap::{Code, Message};
 use crate::dm::ops::bootstrap as bs;
 use crate::error::DmError;
 use crate::time::{Duration, Instant};
@@ -183,28 +184,23 @@ impl Client {
     fn send_bootstrap_request(&mut self, now: Instant, li: usize, attempt: u32) {
         let mut ep = String::new();
         let _ = write!(ep, "ep={}", self.config.endpoint);
-        let pct = match self.config.version {
-            crate::dm::Lwm2mVersion::V1_0 => None,
-            _ => Some("pct=112"),
+        let mut queries: alloc::vec::Vec<&str> = alloc::vec![ep.as_str()];
+        if self.config.version != crate::dm::Lwm2mVersion::V1_0 {
+            // Preferred Content Format (1.1): SenML CBOR.
+            queries.push("pct=112");
+        }
+        let req = OutRequest {
+            purpose: Purpose::BootstrapRequest,
+            code: Code::POST,
+            path: &["bs"],
+            queries: &queries,
+            content_format: None,
+            body: &[],
         };
-        let Some(link) = self.links.get_mut(li) else {
-            return;
-        };
-        let token = link.endpoint.request(true, Code::POST, |m| {
-            m.option(option::URI_PATH, b"bs")?;
-            m.option(option::URI_QUERY, ep.as_bytes())?;
-            if let Some(p) = pct {
-                m.option(option::URI_QUERY, p.as_bytes())?;
-            }
-            Ok::<(), crate::coap::EmitError>(())
-        });
-        link.last_activity = now;
-        match token {
-            Ok(t) => {
-                link.pending.push((t, Purpose::BootstrapRequest));
-                self.bootstrap = BootstrapState::Requesting { attempt };
-            }
-            Err(_) => self.bootstrap_request_failed(now, Failure::BadConfiguration),
+        if self.start_request(now, li, req).is_some() {
+            self.bootstrap = BootstrapState::Requesting { attempt };
+        } else {
+            self.bootstrap_request_failed(now, Failure::BadConfiguration);
         }
     }
 

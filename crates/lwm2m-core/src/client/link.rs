@@ -48,6 +48,8 @@ pub struct Link {
     pub session: Option<Box<dyn Session>>,
     /// Our requests in flight and what each is for.
     pub pending: Vec<(Token, Purpose)>,
+    /// Request bodies being sent block by block.
+    pub uploads: Vec<super::outgoing::Upload>,
     /// Last datagram in or out (queue mode counts from it).
     pub last_activity: Instant,
     /// The driver reported the socket unusable.

@@ -32,6 +32,7 @@ mod dispatch;
 mod event;
 mod link;
 mod observe;
+mod outgoing;
 mod register;
 mod send;
 mod timers;
@@ -380,6 +381,7 @@ impl Client {
             endpoint,
             session,
             pending: Vec::new(),
+            uploads: Vec::new(),
             last_activity: now,
             failed: false,
         });

@@ -19,11 +19,11 @@ use core::fmt::Write as _;
 use super::accounts::{self, ServerAccount};
 use super::event::{Event, Failure, LinkId};
 use super::link::{Purpose, Role};
+use super::outgoing::{OutRequest, UploadStep};
 use super::timers::TimerReason;
 use super::{Client, uri};
 use crate::buf::Writer;
-use crate::coap::block_client::{Block1Sender, Block1Step};
-use crate::coap::{Code, Message, Token, option};
+use crate::coap::{Code, Message, Token};
 use crate::dm::{Lwm2mVersion, Ssid};
 use crate::time::{Duration, Instant};
 
@@ -85,15 +85,6 @@ pub struct Stored {
     pub payload: Vec<u8>,
 }
 
-/// A Register payload too large for one message, sent with Block1.
-#[derive(Clone, Debug)]
-pub struct Upload {
-    /// The whole payload.
-    pub body: Vec<u8>,
-    /// Progress.
-    pub sender: Block1Sender,
-}
-
 /// Everything the client tracks about one DM server.
 #[derive(Debug)]
 pub struct ServerState {
@@ -123,8 +114,6 @@ pub struct ServerState {
     pub attempt: u32,
     /// Sequence number (Communication Sequence Retry Count).
     pub sequence: u32,
-    /// Block1 upload of a large Register.
-    pub upload: Option<Upload>,
     /// Notifications waiting for the server (offline, asleep).
     pub stored: VecDeque<Stored>,
     /// Queue mode: asleep since the last exchange timed out.
@@ -229,7 +218,6 @@ impl Client {
                 update: UpdateNeeds::default(),
                 attempt: 0,
                 sequence: 0,
-                upload: None,
                 stored: VecDeque::new(),
                 asleep: false,
                 awaiting_link: false,
@@ -403,15 +391,6 @@ impl Client {
         s.update = UpdateNeeds::default();
         s.reg = Reg::Registering;
         s.retry_at = None;
-        let block = self.config.limits.coap.block_szx;
-        let big = body.len() + 200 > self.config.limits.coap.max_message_size
-            || body.len() > (1usize << (block + 4));
-        let (upload, body) = if big {
-            let sender = Block1Sender::new(body.len(), block);
-            (Some(Upload { sender, body }), Vec::new())
-        } else {
-            (None, body)
-        };
         let mut q_ep = String::new();
         let _ = write!(q_ep, "ep={}", self.config.endpoint);
         let mut q_lt = String::new();
@@ -423,85 +402,20 @@ impl Client {
         };
         let mut q_b = String::new();
         let _ = write!(q_b, "b={binding}");
-        let queries: Vec<&[u8]> = {
-            let mut v: Vec<&[u8]> = alloc::vec![
-                q_ep.as_bytes(),
-                q_lt.as_bytes(),
-                q_ver.as_bytes(),
-                q_b.as_bytes()
-            ];
-            if queue {
-                v.push(b"Q");
-            }
-            v
-        };
-        let (payload, block1) = match &upload {
-            None => (body.as_slice(), None),
-            Some(u) => {
-                let (b, r) = u.sender.next_block();
-                (u.body.get(r).unwrap_or(&[]), Some(b))
-            }
-        };
-        let Some(link) = self.links.get_mut(li) else {
-            return;
-        };
-        let token = link.endpoint.request(true, Code::POST, |m| {
-            m.option(option::URI_PATH, b"rd")?;
-            m.uint_option(option::CONTENT_FORMAT, 40)?;
-            for q in &queries {
-                m.option(option::URI_QUERY, q)?;
-            }
-            if let Some(b) = block1 {
-                m.block_option(option::BLOCK1, b)?;
-            }
-            m.payload(payload)?;
-            Ok::<(), crate::coap::EmitError>(())
-        });
-        link.last_activity = now;
-        match token {
-            Ok(t) => link.pending.push((t, Purpose::Register)),
-            Err(_) => {
-                self.register_failed(now, i, Failure::BadConfiguration);
-                return;
-            }
+        let mut queries: Vec<&str> = alloc::vec![q_ep.as_str(), q_lt.as_str(), q_ver, q_b.as_str()];
+        if queue {
+            queries.push("Q");
         }
-        if let Some(s) = self.servers.get_mut(i) {
-            s.upload = upload;
-        }
-    }
-
-    /// Sends the next Block1 block of a large Register.
-    fn continue_register(&mut self, now: Instant, i: usize, li: usize) {
-        let Some(s) = self.servers.get(i) else {
-            return;
+        let req = OutRequest {
+            purpose: Purpose::Register,
+            code: Code::POST,
+            path: &["rd"],
+            queries: &queries,
+            content_format: Some(40),
+            body: &body,
         };
-        let Some(u) = &s.upload else {
-            return;
-        };
-        let (block, range) = u.sender.next_block();
-        let payload = u.body.get(range).unwrap_or(&[]).to_vec();
-        let (ep, lifetime) = (self.config.endpoint.clone(), s.sent_lifetime);
-        let Some(link) = self.links.get_mut(li) else {
-            return;
-        };
-        // RFC 7959 §2.3: every block of the request carries the same options.
-        let mut q_ep = String::new();
-        let _ = write!(q_ep, "ep={ep}");
-        let mut q_lt = String::new();
-        let _ = write!(q_lt, "lt={lifetime}");
-        let token = link.endpoint.request(true, Code::POST, |m| {
-            m.option(option::URI_PATH, b"rd")?;
-            m.uint_option(option::CONTENT_FORMAT, 40)?;
-            m.option(option::URI_QUERY, q_ep.as_bytes())?;
-            m.option(option::URI_QUERY, q_lt.as_bytes())?;
-            m.block_option(option::BLOCK1, block)?;
-            m.payload(&payload)?;
-            Ok::<(), crate::coap::EmitError>(())
-        });
-        link.last_activity = now;
-        match token {
-            Ok(t) => link.pending.push((t, Purpose::Register)),
-            Err(_) => self.register_failed(now, i, Failure::BadConfiguration),
+        if self.start_request(now, li, req).is_none() {
+            self.register_failed(now, i, Failure::BadConfiguration);
         }
     }
 
@@ -558,33 +472,28 @@ impl Client {
         s.update = UpdateNeeds::default();
         s.asleep = false;
         let location = s.location.clone();
-        let token = link.endpoint.request(true, Code::POST, |m| {
-            for seg in &location {
-                m.option(option::URI_PATH, seg.as_bytes())?;
-            }
-            if !body.is_empty() {
-                m.uint_option(option::CONTENT_FORMAT, 40)?;
-            }
-            if !q_lt.is_empty() {
-                m.option(option::URI_QUERY, q_lt.as_bytes())?;
-            }
-            if !q_b.is_empty() {
-                m.option(option::URI_QUERY, q_b.as_bytes())?;
-            }
-            m.payload(&body)?;
-            Ok::<(), crate::coap::EmitError>(())
-        });
-        link.last_activity = now;
-        match token {
-            Ok(t) => {
-                link.pending.push((t, Purpose::Update));
-                s.reg = Reg::Updating { expires };
-            }
-            Err(_) => {
-                // Too large for one message: register again, block-wise.
-                s.reg = Reg::Idle;
-                s.retry_at = Some(now);
-            }
+        s.reg = Reg::Updating { expires };
+        let path: Vec<&str> = location.iter().map(String::as_str).collect();
+        let mut queries: Vec<&str> = Vec::new();
+        if !q_lt.is_empty() {
+            queries.push(&q_lt);
+        }
+        if !q_b.is_empty() {
+            queries.push(&q_b);
+        }
+        let req = OutRequest {
+            purpose: Purpose::Update,
+            code: Code::POST,
+            path: &path,
+            queries: &queries,
+            content_format: (!body.is_empty()).then_some(40),
+            body: &body,
+        };
+        if self.start_request(now, li, req).is_none()
+            && let Some(s) = self.servers.get_mut(i)
+        {
+            s.reg = Reg::Idle;
+            s.retry_at = Some(now);
         }
     }
 
@@ -599,23 +508,21 @@ impl Client {
             s.reg = Reg::Stopped;
             return;
         };
-        let Some(link) = self.links.get_mut(li) else {
-            return;
-        };
+        s.reg = Reg::Deregistering;
         let location = s.location.clone();
-        let token = link.endpoint.request(true, Code::DELETE, |m| {
-            for seg in &location {
-                m.option(option::URI_PATH, seg.as_bytes())?;
-            }
-            Ok::<(), crate::coap::EmitError>(())
-        });
-        link.last_activity = now;
-        match token {
-            Ok(t) => {
-                link.pending.push((t, Purpose::Deregister));
-                s.reg = Reg::Deregistering;
-            }
-            Err(_) => s.reg = Reg::Stopped,
+        let path: Vec<&str> = location.iter().map(String::as_str).collect();
+        let req = OutRequest {
+            purpose: Purpose::Deregister,
+            code: Code::DELETE,
+            path: &path,
+            queries: &[],
+            content_format: None,
+            body: &[],
+        };
+        if self.start_request(now, li, req).is_none()
+            && let Some(s) = self.servers.get_mut(i)
+        {
+            s.reg = Reg::Stopped;
         }
     }
 
@@ -628,7 +535,6 @@ impl Client {
         };
         let ssid = s.ssid;
         s.reg = Reg::Idle;
-        s.upload = None;
         s.attempt += 1;
         let a = &s.account;
         let mut give_up = false;
@@ -663,22 +569,6 @@ impl Client {
         let code = msg.code();
         match purpose {
             Purpose::Register => {
-                if code == Code::CONTINUE {
-                    let step = self
-                        .servers
-                        .get_mut(i)
-                        .and_then(|s| s.upload.as_mut())
-                        .map(|u| u.sender.on_response(msg));
-                    match step {
-                        Some(Ok(Block1Step::SendNext)) => {
-                            if let Some(li) = self.link_index(link) {
-                                self.continue_register(now, i, li);
-                            }
-                        }
-                        _ => self.register_failed(now, i, Failure::Rejected(code)),
-                    }
-                    return;
-                }
                 if code != Code::CREATED {
                     self.register_failed(now, i, Failure::Rejected(code));
                     return;
@@ -699,7 +589,6 @@ impl Client {
                 };
                 s.attempt = 0;
                 s.sequence = 0;
-                s.upload = None;
                 s.asleep = false;
                 let ssid = s.ssid;
                 self.push_event(Event::Registered { ssid });
@@ -756,6 +645,14 @@ impl Client {
         let Some(purpose) = self.links.get_mut(li).and_then(|l| l.take_pending(token)) else {
             return;
         };
+        if let Some(l) = self.links.get_mut(li) {
+            l.uploads.retain(|u| u.purpose != purpose);
+        }
+        self.fail_purpose(now, link, purpose, why);
+    }
+
+    /// A request of ours for `purpose` on `link` failed.
+    fn fail_purpose(&mut self, now: Instant, link: LinkId, purpose: Purpose, why: Failure) {
         let server = self.servers.iter().position(|s| s.link == Some(link));
         match (purpose, server) {
             (Purpose::Register, Some(i)) => self.register_failed(now, i, why),
@@ -788,6 +685,14 @@ impl Client {
         let Some(purpose) = self.links.get_mut(li).and_then(|l| l.take_pending(token)) else {
             return;
         };
+        match self.upload_step(now, li, purpose, msg) {
+            UploadStep::Continued => return,
+            UploadStep::Failed => {
+                let why = Failure::Rejected(msg.code());
+                return self.fail_purpose(now, link, purpose, why);
+            }
+            UploadStep::Final => {}
+        }
         match purpose {
             Purpose::Register | Purpose::Update | Purpose::Deregister => {
                 self.on_registration_response(now, link, purpose, msg)

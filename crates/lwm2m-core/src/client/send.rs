@@ -2,12 +2,11 @@
 //! to a server with `POST /dp` in SenML, Confirmable; "Mute Send" (/1/x/23)
 //! forbids it. A payload larger than one block goes out with Block1.
 
-use alloc::vec::Vec;
-
 use super::Client;
 use super::link::Purpose;
+use super::outgoing::OutRequest;
 use crate::buf::Writer;
-use crate::coap::{Code, option};
+use crate::coap::Code;
 use crate::content::{Encoder, Format};
 use crate::dm::ops::composite;
 use crate::dm::{Origin, Path, Ssid};
@@ -70,7 +69,7 @@ impl Client {
             return Err(SendError::Muted);
         }
         let link = server.link.ok_or(SendError::NotRegistered)?;
-        let mut buf = alloc::vec![0u8; self.config.limits.coap.max_message_size];
+        let mut buf = alloc::vec![0u8; self.config.limits.coap.snapshot_bytes.max(1024)];
         let len = {
             let mut w = Writer::new(&mut buf);
             let mut enc = Encoder::new(format, Path::ROOT).ok_or(SendError::BadFormat)?;
@@ -89,19 +88,16 @@ impl Client {
         let id = self.next_send_id;
         self.next_send_id = self.next_send_id.wrapping_add(1).max(1);
         let li = self.link_index(link).ok_or(SendError::NotRegistered)?;
-        let l = self.links.get_mut(li).ok_or(SendError::NotRegistered)?;
-        let body: Vec<u8> = buf;
-        let token = l
-            .endpoint
-            .request(true, Code::POST, |m| {
-                m.option(option::URI_PATH, b"dp")?;
-                m.uint_option(option::CONTENT_FORMAT, u32::from(format.number()))?;
-                m.payload(&body)?;
-                Ok::<(), crate::coap::EmitError>(())
-            })
-            .map_err(|_| SendError::Busy)?;
-        l.last_activity = self.now;
-        l.pending.push((token, Purpose::Send(id)));
+        let req = OutRequest {
+            purpose: Purpose::Send(id),
+            code: Code::POST,
+            path: &["dp"],
+            queries: &[],
+            content_format: Some(format.number()),
+            body: &buf,
+        };
+        let now = self.now;
+        self.start_request(now, li, req).ok_or(SendError::Busy)?;
         Ok(id)
     }
 }

@@ -27,7 +27,7 @@ pub(crate) mod testutil;
 
 pub use access::{AccessMask, Action, Origin, Ssid};
 pub use attributes::{AttrError, AttrUpdate, AttributeStore, Attributes};
-pub use object::{Object, ObjectDef, Operations, ResourceDef, Txn, Version};
+pub use object::{Object, ObjectDef, ObjectEvent, Operations, ResourceDef, Txn, Version};
 pub use ops::execute::{Arg, ArgsError, ExecuteArgs};
 pub use ops::write::WriteMode;
 pub use path::{Iid, Level, MAX_ID, Oid, Path, PathError, Rid, Riid};

@@ -36,10 +36,12 @@ use core::any::Any;
 use core::fmt;
 use core::ops::{Deref, DerefMut};
 
+use super::access::Ssid;
 use super::ops::execute::ExecuteArgs;
 use super::path::{Iid, MAX_ID, Oid, Rid, Riid};
 use super::value::{DataType, Value};
 use crate::error::DmError;
+use crate::time::Duration;
 
 /// Which operations a resource supports (the "Operations" column of an
 /// object definition).
@@ -353,6 +355,58 @@ pub trait Object: Any {
 
     /// The transaction failed: restore the state at [`Object::begin`].
     fn rollback(&mut self) {}
+
+    /// The next thing this object asks of the application or the client
+    /// engine (a Reboot executed, a Registration Update Trigger, ...). The
+    /// engine drains it after each committed request; an object raises
+    /// events only for committed changes. Default: none.
+    fn poll_event(&mut self) -> Option<ObjectEvent> {
+        None
+    }
+}
+
+/// What an object asks of the application or the client engine after a
+/// committed request (see [`Object::poll_event`]). The objects record the
+/// request; acting on it is the engine's or the application's job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ObjectEvent {
+    /// Device Reboot (/3/0/4) was executed (Core 1.1 Appendix E.4).
+    Reboot,
+    /// Device Factory Reset (/3/0/5) was executed.
+    FactoryReset,
+    /// Device Reset Error Code (/3/0/12) cleared the error codes; the
+    /// application re-reports the errors still present.
+    ErrorCodesReset,
+    /// A server wrote Device Current Time (/3/0/13): `offset` seconds are
+    /// now added to the application's clock when the time is read.
+    CurrentTimeWritten {
+        /// The Unix time written.
+        time: i64,
+        /// Written time minus the application's clock at that moment.
+        offset: i64,
+    },
+    /// Server Registration Update Trigger (/1/x/8) was executed: send an
+    /// Update to the server `ssid` (Core 1.1 Appendix E.2).
+    RegistrationUpdateTrigger {
+        /// Short Server ID of the instance.
+        ssid: Ssid,
+    },
+    /// Server Bootstrap-Request Trigger (/1/x/9) was executed: start a
+    /// client-initiated bootstrap.
+    BootstrapRequestTrigger {
+        /// Short Server ID of the instance executed.
+        ssid: Ssid,
+    },
+    /// Server Disable (/1/x/4) was executed: answer, de-register from
+    /// `ssid`, and stay silent towards it for `timeout` (Disable Timeout,
+    /// /1/x/5, 86400 s when unset).
+    Disable {
+        /// Short Server ID of the instance.
+        ssid: Ssid,
+        /// How long the account stays disabled.
+        timeout: Duration,
+    },
 }
 
 /// Live state plus saved copies: transactions with correct rollback for any

@@ -1,13 +1,11 @@
 //! Shared by the `driver_*` tests: a scripted LwM2M server on a real UDP
 //! socket (Register → 2.01, requests of its own, checks of what arrives), a
-//! Device-like object, and the examples' Security / Server stand-ins.
+//! Device-like object; the built-in Security and Server objects hold the
+//! server account.
 //!
 //! Every wait loops until a condition holds or [`DEADLINE`] passes (then the
 //! test fails saying what it waited for): nothing depends on timing to pass.
 #![allow(dead_code)]
-
-#[path = "../../examples/support/mod.rs"]
-pub mod support;
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
@@ -21,6 +19,7 @@ use lwm2m::core::config::Config;
 use lwm2m::core::dm::{
     DataType, Iid, Object, ObjectDef, Operations, ResourceDef, Rid, Riid, Value,
 };
+use lwm2m::core::objects::{Security, SecurityInstance, Server, ServerInstance};
 
 /// How long any one expected thing may take: generous, never reached when
 /// the driver works.
@@ -60,7 +59,10 @@ pub fn driver(ep: &str, uri: &str, lifetime: u32) -> Driver {
 /// [`driver`] with a configuration of the test's own.
 pub fn driver_with(config: Config, uri: &str, lifetime: u32) -> Driver {
     let mut d = Driver::new(config).unwrap();
-    support::add_server(&mut d, uri, 1, lifetime).unwrap();
+    d.add_object(Security::default().with(SecurityInstance::server(0, 1, uri)))
+        .unwrap();
+    d.add_object(Server::default().with(ServerInstance::new(0, 1, lifetime.into())))
+        .unwrap();
     d.add_object(Device).unwrap();
     d
 }
