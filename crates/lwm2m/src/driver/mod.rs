@@ -40,6 +40,12 @@
 //! queues every other event for [`Driver::poll_event`], and sends each
 //! datagram of [`Client::poll_transmit`] on its link's socket.
 //!
+//! Two limits to know: a host name in a server URI is resolved with the
+//! system resolver when its link opens, which may wait for DNS (IP literals
+//! never wait); and a `Driver` is not `Send` (the client holds
+//! `dyn Object`s), so a driver meant to run in another thread is built in
+//! that thread and only its [`Interrupt`] handle crosses over.
+//!
 //! Commands made through [`Driver::client_mut`] (or the pass-throughs
 //! [`Driver::notify_changed`], [`Driver::add_object`], ...) only record
 //! work and make a job due at once; an application with its own loop calls
