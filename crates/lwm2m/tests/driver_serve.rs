@@ -192,7 +192,6 @@ fn an_unresolvable_server_is_a_failed_link() {
 /// failed link is never transmitted, so it never times out either and the
 /// server stays "registering" for ever.
 #[test]
-#[ignore = "core: link_failed leaves the link's unsent exchanges without a timer"]
 fn a_failed_link_fails_the_registration_attempt() {
     use lwm2m::core::client::Event;
     let mut d = unresolvable();

@@ -324,11 +324,25 @@ impl Client {
         self.stopping && self.servers.iter().all(|s| s.is_stopped())
     }
 
-    /// The driver could not open (or lost) the socket of `link`.
+    /// The driver could not open (or lost) the socket of `link`: every
+    /// request in flight on it fails now (Register and Bootstrap-Request
+    /// are retried as their back-off says, on a new link).
     pub fn link_failed(&mut self, now: Instant, link: LinkId) {
         self.now = self.now.max(now);
-        if let Some(l) = self.links.iter_mut().find(|l| l.id == link) {
-            l.failed = true;
+        let now = self.now;
+        let pending = match self.links.iter_mut().find(|l| l.id == link) {
+            Some(l) => {
+                l.failed = true;
+                l.uploads.clear();
+                for (token, _) in &l.pending {
+                    l.endpoint.cancel_request(*token);
+                }
+                core::mem::take(&mut l.pending)
+            }
+            None => return,
+        };
+        for (_, purpose) in pending {
+            self.fail_purpose(now, link, purpose, Failure::Unreachable);
         }
         self.kick = true;
     }

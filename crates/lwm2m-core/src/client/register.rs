@@ -678,7 +678,13 @@ impl Client {
     }
 
     /// A request of ours for `purpose` on `link` failed.
-    fn fail_purpose(&mut self, now: Instant, link: LinkId, purpose: Purpose, why: Failure) {
+    pub(super) fn fail_purpose(
+        &mut self,
+        now: Instant,
+        link: LinkId,
+        purpose: Purpose,
+        why: Failure,
+    ) {
         let server = self.servers.iter().position(|s| s.link == Some(link));
         match (purpose, server) {
             (Purpose::Register, Some(i)) => self.register_failed(now, i, why),
