@@ -163,7 +163,7 @@ fn hex(field: &str, s: &str) -> Result<Vec<u8>, ConfigError> {
         .chars()
         .filter(|c| !c.is_whitespace() && *c != ':')
         .collect();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(ConfigError(format!("{field}: odd number of hex digits")));
     }
     (0..s.len())

@@ -146,10 +146,10 @@ impl Server {
             return true;
         }
         let seq = msg.observe();
-        if let (Some(v1), Some(v2)) = (o.last_seq, seq) {
-            if !fresher(v1, o.last_at, v2, now) {
-                return true;
-            }
+        if let (Some(v1), Some(v2)) = (o.last_seq, seq)
+            && !fresher(v1, o.last_at, v2, now)
+        {
+            return true;
         }
         if seq.is_some() {
             o.last_seq = seq;
