@@ -5,11 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Peers we did not write (interop tests). Installed only when missing.
+# Peers we did not write (interop tests), and what the openssl-sys build
+# needs (the DTLS backend links the system OpenSSL 3). Installed only when
+# missing.
 need_pkgs=()
 command -v coap-client-notls >/dev/null 2>&1 || need_pkgs+=(libcoap3-bin)
+command -v coap-server-gnutls >/dev/null 2>&1 || need_pkgs+=(libcoap3-bin)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+command -v pkg-config >/dev/null 2>&1 || need_pkgs+=(pkg-config)
+pkg-config --exists openssl 2>/dev/null || need_pkgs+=(libssl-dev)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
+    mapfile -t need_pkgs < <(printf '%s\n' "${need_pkgs[@]}" | sort -u)
     echo "installing test peers: ${need_pkgs[*]}"
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"

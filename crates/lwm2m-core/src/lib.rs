@@ -11,10 +11,12 @@
 //! |---|---|
 //! | [`time`], [`rand`], [`buf`] | virtual time, seeded randomness, bounded output buffers |
 //! | [`coap`] | RFC 7252 / 7959 / 7641; knows nothing of LwM2M |
-//! | [`dm`] | paths, values, objects, transactions |
+//! | [`dm`] | paths, values, objects, transactions, access control, the operations |
+//! | [`objects`] | built-in objects (Access Control) |
 //! | [`content`] | payload formats: TLV, SenML, LwM2M CBOR, text, opaque, link format |
 //! | [`error`] | the single mapping from errors to CoAP response codes |
 //! | [`config`] | configuration and [`config::Limits`], every bound in one struct |
+//! | [`session`] | the security-session seam (DTLS) the core drives per link |
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -22,12 +24,15 @@
 extern crate alloc;
 
 pub mod buf;
+pub mod client;
 pub mod coap;
 pub mod config;
 pub mod content;
 pub mod dm;
 pub mod error;
+pub mod objects;
 pub mod rand;
+pub mod session;
 pub mod time;
 
 pub use error::DmError;

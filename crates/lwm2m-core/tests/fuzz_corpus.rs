@@ -56,4 +56,6 @@ replay!(
     senml_json,
     senml_cbor,
     lwm2m_json,
+    dtls_record,
+    link_format,
 );

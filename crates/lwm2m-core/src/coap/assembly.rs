@@ -256,6 +256,12 @@ impl Assemblies {
         }
     }
 
+    /// The expiry of the unfinished transfer `key`, if one is open at `now`.
+    pub fn open_until(&self, now: Instant, key: u64) -> Option<Instant> {
+        let t = self.transfers.get(self.find(key)?)?;
+        (!t.complete && t.expires > now).then_some(t.expires)
+    }
+
     /// The earliest expiry of a live, unfinished transfer.
     pub fn next_expiry(&self) -> Option<Instant> {
         self.transfers

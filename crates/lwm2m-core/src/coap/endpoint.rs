@@ -201,6 +201,26 @@ impl Endpoint {
         });
     }
 
+    /// When the block-wise transfer `key` ([`RequestId::transfer`]) expires
+    /// if left idle: a Block1 body still arriving, or a Block2 snapshot not
+    /// yet served to its last block. `None` when no such transfer is open.
+    /// The upper layer holds other peers off the resource meanwhile.
+    pub fn transfer_open_until(&self, now: Instant, key: u64) -> Option<Instant> {
+        match (
+            self.assemblies.open_until(now, key),
+            self.snapshots.open_until(now, key),
+        ) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whether a Confirmable notification for observation `token` is still
+    /// waiting for its ACK (a new one would replace it, RFC 7641 §4.5.2).
+    pub fn notification_in_flight(&self, token: Token) -> bool {
+        self.out.notification_in_flight(token).is_some()
+    }
+
     /// Takes one datagram from the peer. See [`Received`].
     pub fn handle_datagram<'a>(&mut self, now: Instant, datagram: &'a [u8]) -> Received<'a> {
         self.expire_transfers(now);

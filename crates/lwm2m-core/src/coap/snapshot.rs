@@ -81,6 +81,13 @@ impl Snapshots {
             .position(|s| s.live && s.key == key && s.expires > now)
     }
 
+    /// The expiry of the live snapshot of `key` at `now` (it is released
+    /// once its last block has been served).
+    pub fn open_until(&self, now: Instant, key: u64) -> Option<Instant> {
+        let s = self.snaps.get(self.find(now, key)?)?;
+        Some(s.expires)
+    }
+
     /// Takes a slot for a new snapshot (a free or expired one, or the oldest);
     /// `None` when snapshots are disabled. The slot's body buffer is sized to
     /// the limit on first use and reused afterwards; fill it through

@@ -12,6 +12,8 @@
 //! Formats without types on the wire (Plain Text, TLV) ask a [`TypeResolver`]
 //! for the declared type of each resource.
 
+pub mod link;
+
 use core::fmt;
 
 pub use dispatch::{Decoder, Encoder, negotiate};
