@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use lwm2m_core::content::{Entry, Format};
 use lwm2m_core::dm::Path;
 use lwm2m_server::config_file::parse_format;
-use lwm2m_server::core::{ReqId, fmt_path, model};
+use lwm2m_server::core::{ReqId, RequestError, fmt_path, model};
 use lwm2m_server::driver::{ServerError, ServerHandle};
 use serde_json::json;
 
@@ -106,7 +106,9 @@ impl Ctx {
     }
 
     fn dm(&self) -> Result<&ServerHandle, String> {
-        self.dm.as_ref().ok_or_else(|| "no DM server is running".to_string())
+        self.dm
+            .as_ref()
+            .ok_or_else(|| "no DM server is running".to_string())
     }
 
     fn ok(&self, cmd: &str, ep: &str, human: String, extra: serde_json::Value) {
@@ -148,18 +150,33 @@ impl Ctx {
     }
 
     fn dispatch(&mut self, cmd: &str, l: &mut Line<'_>) -> Result<(), String> {
-        let err = |e: ServerError| e.to_string();
         if cmd == "list" || cmd == "ls" {
             return self.list();
         }
         let known = [
-            "show", "read", "write", "update", "exec", "create", "delete", "discover", "attr",
-            "observe", "cancel", "bootstrap",
+            "show",
+            "read",
+            "write",
+            "update",
+            "exec",
+            "create",
+            "delete",
+            "discover",
+            "attr",
+            "observe",
+            "cancel",
+            "bootstrap",
         ];
         if !known.contains(&cmd) {
             return Err(format!("unknown command {cmd:?} (try help)"));
         }
         let ep = l.word().ok_or("missing EP")?.to_string();
+        let err = |e: ServerError| match e {
+            ServerError::Request(RequestError::UnknownEndpoint) => {
+                format!("{ep} is not registered")
+            }
+            e => e.to_string(),
+        };
         match cmd {
             "show" => self.show(&ep),
             "read" => {
@@ -173,7 +190,9 @@ impl Ctx {
                 let p = path(l.word())?;
                 let rest = l.rest();
                 let (value, f) = match rest.rsplit_once(char::is_whitespace) {
-                    Some((v, f)) if parse_format(f).is_some() && !f.contains(':') => (v.trim(), Some(f)),
+                    Some((v, f)) if parse_format(f).is_some() && !f.contains(':') => {
+                        (v.trim(), Some(f))
+                    }
                     _ => (rest, None),
                 };
                 if value.is_empty() {
@@ -198,17 +217,30 @@ impl Ctx {
             }
             "create" => {
                 let p = path(l.word())?;
-                let inst = if p.len() == 2 { p } else { p.child(0).ok_or("bad path")? };
+                let inst = if p.len() == 2 {
+                    p
+                } else {
+                    p.child(0).ok_or("bad path")?
+                };
                 let mut es = Vec::new();
                 while let Some(kv) = l.word() {
-                    let (k, v) = kv.split_once('=').ok_or_else(|| format!("{kv:?}: expected RID=VALUE"))?;
-                    let rid: u16 = k.parse().map_err(|_| format!("{k:?} is not a resource id"))?;
+                    let (k, v) = kv
+                        .split_once('=')
+                        .ok_or_else(|| format!("{kv:?}: expected RID=VALUE"))?;
+                    let rid: u16 = k
+                        .parse()
+                        .map_err(|_| format!("{k:?} is not a resource id"))?;
                     let rp = inst.child(rid).ok_or("bad resource id")?;
                     es.push(Entry::new(rp, values::parse_value(&rp, unquote(v))?));
                 }
                 let created = self.dm()?.create(&ep, p, es, None).map_err(err)?;
                 let shown = created.map_or("(location not given)".to_string(), |p| fmt_path(&p));
-                self.ok(cmd, &ep, format!("created {shown}"), json!({"created": created.map(|p| fmt_path(&p))}));
+                self.ok(
+                    cmd,
+                    &ep,
+                    format!("created {shown}"),
+                    json!({"created": created.map(|p| fmt_path(&p))}),
+                );
                 Ok(())
             }
             "delete" => {
@@ -240,12 +272,21 @@ impl Ctx {
                 let obs = self.dm()?.observe(&ep, p, f).map_err(err)?;
                 self.observations.insert((ep.clone(), p), obs.id);
                 if self.json {
-                    self.ok(cmd, &ep, String::new(), json!({"observation": obs.id.0, "entries": json::entries(&obs.initial)}));
+                    self.ok(
+                        cmd,
+                        &ep,
+                        String::new(),
+                        json!({"observation": obs.id.0, "entries": json::entries(&obs.initial)}),
+                    );
                 } else {
                     for e in &obs.initial {
                         println!("{}", values::show_entry(e));
                     }
-                    println!("observing {} on {ep} ({}); notifications follow", fmt_path(&p), obs.id);
+                    println!(
+                        "observing {} on {ep} ({}); notifications follow",
+                        fmt_path(&p),
+                        obs.id
+                    );
                 }
                 Ok(())
             }
@@ -267,7 +308,12 @@ impl Ctx {
 
     fn print_entries(&self, cmd: &str, ep: &str, es: &[Entry<'static>]) {
         if self.json {
-            self.ok(cmd, ep, String::new(), json!({"entries": json::entries(es)}));
+            self.ok(
+                cmd,
+                ep,
+                String::new(),
+                json!({"entries": json::entries(es)}),
+            );
         } else if es.is_empty() {
             println!("(no values)");
         } else {
@@ -280,14 +326,21 @@ impl Ctx {
     fn list(&self) -> Result<(), String> {
         let regs = self.dm()?.registrations().map_err(|e| e.to_string())?;
         if self.json {
-            println!("{}", json!({"command": "list", "ok": true, "clients": regs.iter().map(json::registration).collect::<Vec<_>>()}));
+            println!(
+                "{}",
+                json!({"command": "list", "ok": true, "clients": regs.iter().map(json::registration).collect::<Vec<_>>()})
+            );
             return Ok(());
         }
         if regs.is_empty() {
             println!("no clients registered");
         }
         for r in regs {
-            let binding = if r.queue { format!("{}Q", r.binding) } else { r.binding.clone() };
+            let binding = if r.queue {
+                format!("{}Q", r.binding)
+            } else {
+                r.binding.clone()
+            };
             println!(
                 "{}  {}  lifetime {}s  lwm2m {}  binding {}  rd/{}\n    {}",
                 r.endpoint,
@@ -313,13 +366,23 @@ impl Ctx {
             return Ok(());
         }
         println!("{}  at {}  (rd/{})", r.endpoint, r.peer, r.location);
-        println!("  lifetime {}s, LwM2M {}, binding {}{}", r.lifetime, r.version, r.binding, if r.queue { " (queue mode)" } else { "" });
+        println!(
+            "  lifetime {}s, LwM2M {}, binding {}{}",
+            r.lifetime,
+            r.version,
+            r.binding,
+            if r.queue { " (queue mode)" } else { "" }
+        );
         if !r.objects.formats.is_empty() {
             println!("  content formats {:?}", r.objects.formats);
         }
         for o in &r.objects.objects {
             let name = o.path.oid().and_then(model::object).map_or("", |d| d.name);
-            let ver = o.version.as_ref().map(|v| format!(" ver {v}")).unwrap_or_default();
+            let ver = o
+                .version
+                .as_ref()
+                .map(|v| format!(" ver {v}"))
+                .unwrap_or_default();
             println!("  {} {name}{ver}", fmt_path(&o.path));
         }
         Ok(())
@@ -339,8 +402,15 @@ impl Ctx {
             // Otherwise ask the registered client to go to its Bootstrap
             // Server (Bootstrap-Request Trigger, /1/x/9).
             _ => {
-                self.dm()?.trigger_bootstrap(ep).map_err(|e| e.to_string())?;
-                self.ok("bootstrap", ep, "bootstrap triggered (/1/x/9)".into(), json!({}));
+                self.dm()?
+                    .trigger_bootstrap(ep)
+                    .map_err(|e| e.to_string())?;
+                self.ok(
+                    "bootstrap",
+                    ep,
+                    "bootstrap triggered (/1/x/9)".into(),
+                    json!({}),
+                );
                 Ok(())
             }
         }
@@ -351,33 +421,83 @@ impl Ctx {
 pub fn show_event(e: &lwm2m_server::ServerEvent, server: &str) -> String {
     use lwm2m_server::ServerEvent as E;
     let body = match e {
-        E::Registered { endpoint, location, peer, replaced } => format!(
+        E::Registered {
+            endpoint,
+            location,
+            peer,
+            replaced,
+        } => format!(
             "registered {endpoint} from {peer} (rd/{location}){}",
-            if *replaced { ", replacing its old registration" } else { "" }
+            if *replaced {
+                ", replacing its old registration"
+            } else {
+                ""
+            }
         ),
-        E::Updated { endpoint, peer, objects_changed } => format!(
+        E::Updated {
+            endpoint,
+            peer,
+            objects_changed,
+        } => format!(
             "updated {endpoint} from {peer}{}",
-            if *objects_changed { " (new object list)" } else { "" }
+            if *objects_changed {
+                " (new object list)"
+            } else {
+                ""
+            }
         ),
         E::Deregistered { endpoint, reason } => format!("deregistered {endpoint} ({reason:?})"),
         E::Response { .. } => return String::new(),
-        E::Notification { endpoint, observation, seq, entries, .. } => {
-            let head = format!("notify {endpoint} {observation}{}", seq.map(|s| format!(" seq {s}")).unwrap_or_default());
-            let lines: Vec<String> = entries.iter().map(|x| format!("  {}", values::show_entry(x))).collect();
+        E::Notification {
+            endpoint,
+            observation,
+            seq,
+            entries,
+            ..
+        } => {
+            let head = format!(
+                "notify {endpoint} {observation}{}",
+                seq.map(|s| format!(" seq {s}")).unwrap_or_default()
+            );
+            let lines: Vec<String> = entries
+                .iter()
+                .map(|x| format!("  {}", values::show_entry(x)))
+                .collect();
             format!("{head}\n{}", lines.join("\n"))
         }
-        E::ObservationEnded { endpoint, observation, reason } => {
+        E::ObservationEnded {
+            endpoint,
+            observation,
+            reason,
+        } => {
             format!("observation {observation} of {endpoint} ended ({reason:?})")
         }
-        E::Send { endpoint, entries, .. } => {
-            let lines: Vec<String> = entries.iter().map(|x| format!("  {}", values::show_entry(x))).collect();
+        E::Send {
+            endpoint, entries, ..
+        } => {
+            let lines: Vec<String> = entries
+                .iter()
+                .map(|x| format!("  {}", values::show_entry(x)))
+                .collect();
             format!("send from {endpoint}\n{}", lines.join("\n"))
         }
-        E::BootstrapStarted { endpoint, peer, requested } => format!(
+        E::BootstrapStarted {
+            endpoint,
+            peer,
+            requested,
+        } => format!(
             "bootstrap of {endpoint} at {peer} {}",
-            if *requested { "requested" } else { "started by the server" }
+            if *requested {
+                "requested"
+            } else {
+                "started by the server"
+            }
         ),
-        E::BootstrapStep { endpoint, step, result } => match result {
+        E::BootstrapStep {
+            endpoint,
+            step,
+            result,
+        } => match result {
             Ok(c) => format!("bootstrap {endpoint}: {step} -> {c}"),
             Err(err) => format!("bootstrap {endpoint}: {step} failed: {err}"),
         },
@@ -385,9 +505,16 @@ pub fn show_event(e: &lwm2m_server::ServerEvent, server: &str) -> String {
             Ok(()) => format!("bootstrap of {endpoint} finished"),
             Err(err) => format!("bootstrap of {endpoint} failed: {err}"),
         },
-        E::QueueFlushed { endpoint, count } => format!("{endpoint} woke up: {count} queued request(s) sent"),
+        E::QueueFlushed { endpoint, count } => {
+            format!("{endpoint} woke up: {count} queued request(s) sent")
+        }
         E::FileServed { peer, name, size } => format!("served {name} ({size} bytes) to {peer}"),
-        E::Rejected { peer, request, code, reason } => format!("refused {request} from {peer}: {code} {reason}"),
+        E::Rejected {
+            peer,
+            request,
+            code,
+            reason,
+        } => format!("refused {request} from {peer}: {code} {reason}"),
         other => format!("{other:?}"),
     };
     format!("[{server}] {body}")

@@ -16,7 +16,10 @@ fn value(v: &Value<'_>) -> (&'static str, Json) {
         Value::Corelnk(s) => ("corelnk", json!(s)),
         Value::Time(t) => ("time", json!(t)),
         Value::Objlnk(l) => ("objlnk", json!(l.to_string())),
-        Value::Opaque(b) => ("opaque", json!(b.iter().map(|x| format!("{x:02x}")).collect::<String>())),
+        Value::Opaque(b) => (
+            "opaque",
+            json!(b.iter().map(|x| format!("{x:02x}")).collect::<String>()),
+        ),
     }
 }
 
@@ -57,10 +60,16 @@ pub fn registration(r: &Registration) -> Json {
 /// A response body.
 pub fn body(b: &Body) -> Json {
     match b {
-        Body::Entries { format: f, entries: e } => json!({"format": format(*f), "entries": entries(e)}),
+        Body::Entries {
+            format: f,
+            entries: e,
+        } => json!({"format": format(*f), "entries": entries(e)}),
         Body::Links(l) => json!({"links": l.iter().map(ToString::to_string).collect::<Vec<_>>()}),
         Body::Created(p) => json!({"created": p.map(|p| fmt_path(&p))}),
-        Body::Bytes { content_format, bytes } => json!({
+        Body::Bytes {
+            content_format,
+            bytes,
+        } => json!({
             "content_format": content_format,
             "hex": bytes.iter().map(|x| format!("{x:02x}")).collect::<String>(),
         }),
@@ -71,45 +80,86 @@ pub fn body(b: &Body) -> Json {
 /// An event.
 pub fn event(e: &ServerEvent, server: &str) -> Json {
     let mut j = match e {
-        ServerEvent::Registered { endpoint, location, peer, replaced } => json!({
+        ServerEvent::Registered {
+            endpoint,
+            location,
+            peer,
+            replaced,
+        } => json!({
             "event": "registered", "endpoint": endpoint, "location": format!("rd/{location}"),
             "address": peer.to_string(), "replaced": replaced,
         }),
-        ServerEvent::Updated { endpoint, peer, objects_changed } => json!({
+        ServerEvent::Updated {
+            endpoint,
+            peer,
+            objects_changed,
+        } => json!({
             "event": "updated", "endpoint": endpoint, "address": peer.to_string(),
             "objects_changed": objects_changed,
         }),
         ServerEvent::Deregistered { endpoint, reason } => json!({
             "event": "deregistered", "endpoint": endpoint, "reason": format!("{reason:?}").to_lowercase(),
         }),
-        ServerEvent::Response { endpoint, request, result } => match result {
+        ServerEvent::Response {
+            endpoint,
+            request,
+            result,
+        } => match result {
             Ok(r) => json!({"event": "response", "endpoint": endpoint, "request": request.0,
                 "code": r.code.to_string(), "body": body(&r.body)}),
             Err(err) => json!({"event": "response", "endpoint": endpoint, "request": request.0,
                 "error": err.to_string()}),
         },
-        ServerEvent::Notification { endpoint, observation, seq, format: f, entries: es } => json!({
+        ServerEvent::Notification {
+            endpoint,
+            observation,
+            seq,
+            format: f,
+            entries: es,
+        } => json!({
             "event": "notification", "endpoint": endpoint, "observation": observation.0,
             "seq": seq, "format": format(*f), "entries": entries(es),
         }),
-        ServerEvent::ObservationEnded { endpoint, observation, reason } => json!({
+        ServerEvent::ObservationEnded {
+            endpoint,
+            observation,
+            reason,
+        } => json!({
             "event": "observation_ended", "endpoint": endpoint, "observation": observation.0,
             "reason": format!("{reason:?}").to_lowercase(),
         }),
-        ServerEvent::Send { endpoint, format: f, entries: es } => json!({
+        ServerEvent::Send {
+            endpoint,
+            format: f,
+            entries: es,
+        } => json!({
             "event": "send", "endpoint": endpoint, "format": format(*f), "entries": entries(es),
         }),
-        ServerEvent::BootstrapStarted { endpoint, peer, requested } => json!({
+        ServerEvent::BootstrapStarted {
+            endpoint,
+            peer,
+            requested,
+        } => json!({
             "event": "bootstrap_started", "endpoint": endpoint, "address": peer.to_string(),
             "requested": requested,
         }),
-        ServerEvent::BootstrapStep { endpoint, step, result } => match result {
-            Ok(c) => json!({"event": "bootstrap_step", "endpoint": endpoint, "step": step, "code": c.to_string()}),
-            Err(err) => json!({"event": "bootstrap_step", "endpoint": endpoint, "step": step, "error": err.to_string()}),
+        ServerEvent::BootstrapStep {
+            endpoint,
+            step,
+            result,
+        } => match result {
+            Ok(c) => {
+                json!({"event": "bootstrap_step", "endpoint": endpoint, "step": step, "code": c.to_string()})
+            }
+            Err(err) => {
+                json!({"event": "bootstrap_step", "endpoint": endpoint, "step": step, "error": err.to_string()})
+            }
         },
         ServerEvent::BootstrapFinished { endpoint, result } => match result {
             Ok(()) => json!({"event": "bootstrap_finished", "endpoint": endpoint, "ok": true}),
-            Err(err) => json!({"event": "bootstrap_finished", "endpoint": endpoint, "ok": false, "error": err.to_string()}),
+            Err(err) => {
+                json!({"event": "bootstrap_finished", "endpoint": endpoint, "ok": false, "error": err.to_string()})
+            }
         },
         ServerEvent::QueueFlushed { endpoint, count } => json!({
             "event": "queue_flushed", "endpoint": endpoint, "count": count,
@@ -117,7 +167,12 @@ pub fn event(e: &ServerEvent, server: &str) -> Json {
         ServerEvent::FileServed { peer, name, size } => json!({
             "event": "file_served", "address": peer.to_string(), "name": name, "size": size,
         }),
-        ServerEvent::Rejected { peer, request, code, reason } => json!({
+        ServerEvent::Rejected {
+            peer,
+            request,
+            code,
+            reason,
+        } => json!({
             "event": "rejected", "address": peer.to_string(), "request": request,
             "code": code.to_string(), "reason": reason,
         }),

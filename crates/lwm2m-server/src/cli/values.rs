@@ -8,7 +8,10 @@ use lwm2m_server::core::{fmt_path, model};
 pub const PREFIXES: &str = "int:, uint:, float:, bool:, str:, hex:, time:, objlnk:";
 
 fn hex(s: &str) -> Result<Vec<u8>, String> {
-    let s: String = s.chars().filter(|c| *c != ':' && !c.is_whitespace()).collect();
+    let s: String = s
+        .chars()
+        .filter(|c| *c != ':' && !c.is_whitespace())
+        .collect();
     if !s.len().is_multiple_of(2) {
         return Err("odd number of hex digits".into());
     }
@@ -34,7 +37,9 @@ fn typed(ty: DataType, s: &str) -> Result<Value<'static>, String> {
     let num = |what: &str| format!("{s:?} is not {what}");
     Ok(match ty {
         DataType::Integer => Value::Integer(s.parse().map_err(|_| num("an integer"))?),
-        DataType::UnsignedInteger => Value::Unsigned(s.parse().map_err(|_| num("an unsigned integer"))?),
+        DataType::UnsignedInteger => {
+            Value::Unsigned(s.parse().map_err(|_| num("an unsigned integer"))?)
+        }
         DataType::Float => {
             let f: f64 = s.parse().map_err(|_| num("a number"))?;
             if !f.is_finite() {
@@ -47,7 +52,9 @@ fn typed(ty: DataType, s: &str) -> Result<Value<'static>, String> {
         DataType::Corelnk => Value::Corelnk(s.to_string().into()),
         DataType::Opaque => Value::Opaque(hex(s.strip_prefix("hex:").unwrap_or(s))?.into()),
         DataType::Time => Value::Time(s.parse().map_err(|_| num("a time in seconds"))?),
-        DataType::Objlnk => Value::Objlnk(ObjLnk::parse(s).ok_or_else(|| num("an object link (3:0)"))?),
+        DataType::Objlnk => {
+            Value::Objlnk(ObjLnk::parse(s).ok_or_else(|| num("an object link (3:0)"))?)
+        }
         DataType::None => return Err("an executable resource has no value".into()),
     })
 }
@@ -103,7 +110,9 @@ pub fn show(v: &Value<'_>) -> String {
 
 /// An entry as one line: path, resource name, value.
 pub fn show_entry(e: &Entry<'_>) -> String {
-    let name = model::resource(&e.path).map(|r| format!(" ({})", r.name)).unwrap_or_default();
+    let name = model::resource(&e.path)
+        .map(|r| format!(" ({})", r.name))
+        .unwrap_or_default();
     let time = e.time.map(|t| format!(" @ {t}")).unwrap_or_default();
     format!("{}{name} = {}{time}", fmt_path(&e.path), show(&e.value))
 }
@@ -114,16 +123,44 @@ mod tests {
 
     #[test]
     fn values_by_model_and_prefix() {
-        assert_eq!(parse_value(&Path::resource(1, 0, 1), "300"), Ok(Value::Integer(300)));
-        assert_eq!(parse_value(&Path::resource(1, 0, 7), "UQ"), Ok(Value::str("UQ").into_owned()));
-        assert_eq!(parse_value(&Path::resource(1, 0, 6), "true"), Ok(Value::Boolean(true)));
+        assert_eq!(
+            parse_value(&Path::resource(1, 0, 1), "300"),
+            Ok(Value::Integer(300))
+        );
+        assert_eq!(
+            parse_value(&Path::resource(1, 0, 7), "UQ"),
+            Ok(Value::str("UQ").into_owned())
+        );
+        assert_eq!(
+            parse_value(&Path::resource(1, 0, 6), "true"),
+            Ok(Value::Boolean(true))
+        );
         assert!(parse_value(&Path::resource(1, 0, 1), "abc").is_err());
-        assert!(parse_value(&Path::resource(9999, 0, 1), "5").unwrap_err().contains("prefix"));
-        assert_eq!(parse_value(&Path::resource(9999, 0, 1), "int:5"), Ok(Value::Integer(5)));
-        assert_eq!(parse_value(&Path::resource(9999, 0, 1), "hex:0aff"), Ok(Value::Opaque(vec![10, 255].into())));
-        assert_eq!(parse_value(&Path::resource(9999, 0, 1), "str:a:b"), Ok(Value::str("a:b").into_owned()));
-        assert_eq!(parse_value(&Path::resource(5, 0, 1), "coap://h/fw/x"), Ok(Value::str("coap://h/fw/x").into_owned()));
+        assert!(
+            parse_value(&Path::resource(9999, 0, 1), "5")
+                .unwrap_err()
+                .contains("prefix")
+        );
+        assert_eq!(
+            parse_value(&Path::resource(9999, 0, 1), "int:5"),
+            Ok(Value::Integer(5))
+        );
+        assert_eq!(
+            parse_value(&Path::resource(9999, 0, 1), "hex:0aff"),
+            Ok(Value::Opaque(vec![10, 255].into()))
+        );
+        assert_eq!(
+            parse_value(&Path::resource(9999, 0, 1), "str:a:b"),
+            Ok(Value::str("a:b").into_owned())
+        );
+        assert_eq!(
+            parse_value(&Path::resource(5, 0, 1), "coap://h/fw/x"),
+            Ok(Value::str("coap://h/fw/x").into_owned())
+        );
         assert!(parse_value(&Path::resource(9999, 0, 1), "float:inf").is_err());
-        assert_eq!(show(&Value::Opaque(vec![0u8; 40].into())).len(), 4 + 64 + 15);
+        assert_eq!(
+            show(&Value::Opaque(vec![0u8; 40].into())).len(),
+            4 + 64 + 15
+        );
     }
 }

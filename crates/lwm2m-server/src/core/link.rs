@@ -2,11 +2,13 @@
 //! a Register / Update payload (OMA-TS-LightweightM2M_Core 1.1 §6.2.1) and
 //! Discover / Bootstrap-Discover answers (§6.3, §6.1).
 //!
-//! A small owned parser until `lwm2m_core::content::link` lands on `main`;
-//! then [`parse`] becomes a thin conversion from its `LinkParser` and the
-//! rest of the server keeps using [`Link`].
+//! Parsing is `lwm2m_core::content::link::LinkParser`'s (bounded, one
+//! link-value per step); this module turns its borrowed links into owned
+//! ones the server keeps in registrations and events.
 
 use std::fmt;
+
+use lwm2m_core::content::link::{self as core_link, LinkLimits, LinkParser};
 
 /// One link-value: `<target>;name=value;flag`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,146 +72,72 @@ impl fmt::Display for LinkError {
 
 impl std::error::Error for LinkError {}
 
-fn is_parmname(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b)
-}
-
 fn is_ptoken(b: u8) -> bool {
     b.is_ascii_graphic() && !b"\",;\\".contains(&b)
 }
 
-fn is_uri(b: u8) -> bool {
-    b.is_ascii_graphic() && !b"<>\"\\^`{|}".contains(&b)
+impl From<core_link::LinkError> for LinkError {
+    fn from(e: core_link::LinkError) -> Self {
+        match e {
+            core_link::LinkError::Malformed { at } => LinkError::Malformed { at },
+            core_link::LinkError::TooLarge => LinkError::TooLarge,
+        }
+    }
+}
+
+/// `payload` without the whitespace some peers (and people typing at a
+/// prompt) put after the commas between links; RFC 6690 has none.
+fn without_spaces_after_commas(payload: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !payload
+        .windows(2)
+        .any(|w| w.first() == Some(&b',') && w.get(1).is_some_and(u8::is_ascii_whitespace))
+    {
+        return std::borrow::Cow::Borrowed(payload);
+    }
+    let mut out = Vec::with_capacity(payload.len());
+    let (mut quoted, mut escaped, mut after_comma) = (false, false, false);
+    for &b in payload {
+        if after_comma && b.is_ascii_whitespace() {
+            continue;
+        }
+        after_comma = false;
+        if quoted {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => quoted = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            quoted = true;
+        } else if b == b',' {
+            after_comma = true;
+        }
+        out.push(b);
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Parses a whole payload: at most `max_links` links of at most
-/// `max_params` parameters each. Whitespace after a comma is tolerated
-/// (some clients pretty-print). An empty payload is an empty list.
+/// `max_params` parameters each. An empty payload is an empty list.
 pub fn parse(payload: &[u8], max_links: usize, max_params: usize) -> Result<Vec<Link>, LinkError> {
-    let text = std::str::from_utf8(payload).map_err(|e| LinkError::Malformed {
-        at: e.valid_up_to(),
-    })?;
-    let b = text.as_bytes();
-    let bad = |at| LinkError::Malformed { at };
-    let mut links = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if links.len() >= max_links {
-            return Err(LinkError::TooLarge);
-        }
-        while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
-            i += 1;
-        }
-        let mut link = Link {
-            target: String::new(),
-            params: Vec::new(),
-        };
-        if b.get(i) == Some(&b'<') {
-            let t0 = i + 1;
-            i = t0;
-            while b.get(i).is_some_and(|&c| is_uri(c)) {
-                i += 1;
-            }
-            if b.get(i) != Some(&b'>') {
-                return Err(bad(i));
-            }
-            link.target = text.get(t0..i).ok_or(bad(t0))?.to_string();
-            i += 1;
-        } else if !links.is_empty() {
-            return Err(bad(i));
-        }
-        // A 1.0 Bootstrap-Discover header (`lwm2m="1.0",</0/0>...`) is an
-        // element of parameters only, allowed first.
-        let bare = link.target.is_empty();
-        let mut first = true;
-        loop {
-            match b.get(i) {
-                None | Some(b',') if !(bare && first) => break,
-                Some(b';') => i += 1,
-                Some(_) if bare && first => {}
-                _ => return Err(bad(i)),
-            }
-            first = false;
-            if link.params.len() >= max_params {
-                return Err(LinkError::TooLarge);
-            }
-            let (param, next) = scan_param(text, i)?;
-            link.params.push(param);
-            i = next;
-        }
-        links.push(link);
-        if b.get(i) == Some(&b',') {
-            i += 1;
-            if i >= b.len() {
-                return Err(bad(i));
-            }
-        }
+    let limits = LinkLimits {
+        max_links,
+        max_params,
+    };
+    let payload = without_spaces_after_commas(payload);
+    let mut out = Vec::new();
+    for l in LinkParser::new(&payload, limits) {
+        let l = l?;
+        out.push(Link {
+            target: l.target.unwrap_or_default().to_string(),
+            params: l
+                .params()
+                .map(|p| (p.name.to_string(), p.value.map(|v| v.text().into_owned())))
+                .collect(),
+        });
     }
-    Ok(links)
-}
-
-type Param = (String, Option<String>);
-
-fn scan_param(text: &str, at: usize) -> Result<(Param, usize), LinkError> {
-    let b = text.as_bytes();
-    let bad = |at| LinkError::Malformed { at };
-    let mut i = at;
-    while b.get(i).is_some_and(|&c| is_parmname(c)) {
-        i += 1;
-    }
-    if i == at {
-        return Err(bad(at));
-    }
-    let name = text.get(at..i).ok_or(bad(at))?.to_string();
-    if b.get(i) != Some(&b'=') {
-        return Ok(((name, None), i));
-    }
-    i += 1;
-    if b.get(i) == Some(&b'"') {
-        i += 1;
-        let mut value = String::new();
-        loop {
-            let c = *b.get(i).ok_or(bad(i))?;
-            match c {
-                b'"' => break,
-                b'\\' => {
-                    let n = *b.get(i + 1).ok_or(bad(i + 1))?;
-                    if n < 0x20 || n == 0x7f {
-                        return Err(bad(i + 1));
-                    }
-                    // Multi-byte UTF-8 after a backslash: take the char.
-                    let ch = text
-                        .get(i + 1..)
-                        .and_then(|s| s.chars().next())
-                        .ok_or(bad(i))?;
-                    value.push(ch);
-                    i += 1 + ch.len_utf8();
-                }
-                c if c < 0x20 || c == 0x7f => return Err(bad(i)),
-                _ => {
-                    let ch = text.get(i..).and_then(|s| s.chars().next()).ok_or(bad(i))?;
-                    value.push(ch);
-                    i += ch.len_utf8();
-                }
-            }
-        }
-        Ok(((name, Some(value)), i + 1))
-    } else {
-        let start = i;
-        while b.get(i).is_some_and(|&c| is_ptoken(c)) {
-            i += 1;
-        }
-        if i == start {
-            return Err(bad(i));
-        }
-        Ok((
-            (
-                name,
-                Some(text.get(start..i).ok_or(bad(start))?.to_string()),
-            ),
-            i,
-        ))
-    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -272,5 +200,7 @@ mod tests {
         assert_eq!(parse(b"</1>;a;b;c", 8, 2), Err(LinkError::TooLarge));
         assert_eq!(parse(b"", 8, 8), Ok(vec![]));
         assert_eq!(parse(b"</1>, </2>", 8, 8).unwrap().len(), 2);
+        let q = parse(br#"</1>;a="x, y", </2>"#, 8, 8).unwrap();
+        assert_eq!(q[0].param("a"), Some(Some("x, y")));
     }
 }
