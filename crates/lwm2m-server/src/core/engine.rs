@@ -456,8 +456,10 @@ impl Server {
             op.upload = None;
             op.download = None;
             op.observe_token = None;
+            let awake = self.config.queue_awake;
             if let Some(r) = self.registry.get_mut(&ep) {
-                r.last_heard = Instant::ZERO;
+                // Asleep until heard from: last heard a whole window ago.
+                r.last_heard = now.saturating_sub(awake);
             }
             return;
         }
@@ -613,7 +615,9 @@ impl Server {
                     format,
                     entries,
                 }),
-                _ => self.end_observation(observation, ObservationEnd::Failed),
+                // One broken notification does not end the observation;
+                // the next one may well arrive whole.
+                _ => self.stats.dropped += 1,
             },
         }
         self.pump(now, op.peer);

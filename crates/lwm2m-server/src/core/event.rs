@@ -28,8 +28,6 @@ pub enum ObservationEnd {
     ByClient,
     /// The registration ended.
     Deregistered,
-    /// A notification could not be reassembled or decoded.
-    Failed,
 }
 
 /// Something that happened; drained with [`super::Server::poll_event`].

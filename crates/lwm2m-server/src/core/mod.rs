@@ -286,6 +286,9 @@ impl Server {
         if let Ok(msg) = Message::parse(datagram)
             && self.intercept(now, peer, &msg)
         {
+            // A notification also tells that a queue-mode client is awake.
+            self.pump(now, peer);
+            self.mark_ready(peer);
             return;
         }
         let Some(p) = self.peers.get_mut(&peer) else {

@@ -1078,3 +1078,299 @@ fn file_server_serves_blocks_with_etag() {
             .any(|e| matches!(e, ServerEvent::FileServed { size: 2500, .. }))
     );
 }
+
+#[test]
+fn create_reports_the_location_and_discover_the_links() {
+    let mut h = dm();
+    h.register("dev", &[]);
+    h.events();
+    h.server
+        .request(
+            h.now,
+            "dev",
+            Operation::Create {
+                path: Path::object(32769),
+                format: Some(Format::Tlv),
+                entries: vec![Entry::new(Path::resource(32769, 0, 1), Value::Integer(5))],
+            },
+        )
+        .unwrap();
+    let req = h.one();
+    let m = Message::parse(&req).unwrap();
+    assert_eq!((m.code(), path_of(&m)), (Code::POST, "/32769".into()));
+    // Client-chosen id: bare resource TLVs (Core 1.1 §6.3.8).
+    assert_eq!(m.payload(), &[0xc1, 0x01, 0x05]);
+    h.answer(&req, Code::CREATED, |b| {
+        b.option(option::LOCATION_PATH, b"32769").unwrap();
+        b.option(option::LOCATION_PATH, b"3").unwrap();
+    });
+    assert_eq!(
+        h.response().1.unwrap().body,
+        Body::Created(Some(Path::instance(32769, 3)))
+    );
+
+    h.server
+        .request(
+            h.now,
+            "dev",
+            Operation::Discover {
+                path: Path::instance(3, 0),
+                depth: None,
+            },
+        )
+        .unwrap();
+    let req = h.one();
+    h.answer(&req, Code::CONTENT, |b| {
+        b.uint_option(option::CONTENT_FORMAT, 40).unwrap();
+        b.payload(b"</3/0>;pmax=60,</3/0/0>,</3/0/11>;dim=2")
+            .unwrap();
+    });
+    let Body::Links(links) = h.response().1.unwrap().body else {
+        panic!()
+    };
+    assert_eq!(links.len(), 3);
+    assert_eq!(links[0].param("pmax"), Some(Some("60")));
+    assert_eq!(links[2].target, "/3/0/11");
+}
+
+#[test]
+fn read_composite_decodes_senml_from_the_root() {
+    let mut h = dm();
+    h.register("dev", &[]);
+    h.events();
+    h.server
+        .request(
+            h.now,
+            "dev",
+            Operation::ReadComposite {
+                paths: vec![Path::resource(3, 0, 0), Path::resource(3303, 0, 5700)],
+                request_format: Format::SenmlJson,
+                accept: None,
+            },
+        )
+        .unwrap();
+    let req = h.one();
+    h.answer(&req, Code::CONTENT, |b| {
+        b.uint_option(option::CONTENT_FORMAT, 110).unwrap();
+        b.payload(br#"[{"n":"/3/0/0","vs":"ACME"},{"n":"/3303/0/5700","v":21.5}]"#)
+            .unwrap();
+    });
+    let r = h.response().1.unwrap();
+    assert_eq!(
+        r.entries(),
+        &[
+            Entry::new(Path::resource(3, 0, 0), Value::str("ACME")),
+            Entry::new(Path::resource(3303, 0, 5700), Value::Float(21.5)),
+        ]
+    );
+}
+
+#[test]
+fn observe_composite_and_a_block_wise_notification() {
+    let mut h = dm();
+    h.register("dev", &[]);
+    h.events();
+    let obs = h
+        .server
+        .request(
+            h.now,
+            "dev",
+            Operation::ObserveComposite {
+                paths: vec![Path::resource(3303, 0, 5700), Path::resource(3, 0, 9)],
+                request_format: Format::SenmlJson,
+                accept: None,
+            },
+        )
+        .unwrap();
+    let req = h.one();
+    let m = Message::parse(&req).unwrap();
+    assert_eq!(
+        (m.code(), m.observe(), m.content_format()),
+        (Code::FETCH, Some(0), Some(110))
+    );
+    let paths_payload = m.payload().to_vec();
+    let token = m.token_bytes().to_vec();
+    h.answer(&req, Code::CONTENT, |b| {
+        b.uint_option(option::OBSERVE, 1).unwrap();
+        b.uint_option(option::CONTENT_FORMAT, 110).unwrap();
+        b.payload(br#"[{"n":"/3303/0/5700","v":1}]"#).unwrap();
+    });
+    assert!(h.response().1.is_ok());
+    // A notification too large for one block: the first block rides on
+    // the notification, the rest is fetched (RFC 7959 §2.6).
+    let body = format!(
+        r#"[{{"n":"/3/0/0","vs":"{}"}},{{"n":"/3/0/9","v":50}}]"#,
+        "x".repeat(60)
+    );
+    let body = body.as_bytes();
+    h.feed(&msg(MsgType::Con, Code::CONTENT, 42, &token, |b| {
+        b.option(option::ETAG, &[9]).unwrap();
+        b.uint_option(option::OBSERVE, 2).unwrap();
+        b.uint_option(option::CONTENT_FORMAT, 110).unwrap();
+        b.block_option(
+            option::BLOCK2,
+            Block {
+                num: 0,
+                more: true,
+                szx: 2,
+            },
+        )
+        .unwrap();
+        b.payload(&body[..64]).unwrap();
+    }));
+    let out = h.out();
+    assert_eq!(out.len(), 2);
+    assert_eq!(Message::parse(&out[0]).unwrap().mtype(), MsgType::Ack);
+    let mut req = out[1].clone();
+    let mut off = 64;
+    loop {
+        let m = Message::parse(&req).unwrap();
+        // FETCH again, without Observe, with the same payload.
+        assert_eq!(
+            (m.code(), m.observe(), m.payload()),
+            (Code::FETCH, None, &paths_payload[..])
+        );
+        let b2 = m.block2().unwrap().unwrap();
+        assert_eq!(b2.offset(), off);
+        let end = (off + 64).min(body.len());
+        let more = end < body.len();
+        h.answer(&req, Code::CONTENT, |b| {
+            b.option(option::ETAG, &[9]).unwrap();
+            b.uint_option(option::CONTENT_FORMAT, 110).unwrap();
+            b.block_option(
+                option::BLOCK2,
+                Block {
+                    num: b2.num,
+                    more,
+                    szx: 2,
+                },
+            )
+            .unwrap();
+            b.payload(&body[off..end]).unwrap();
+        });
+        off = end;
+        if !more {
+            break;
+        }
+        req = h.one();
+    }
+    let ev = h.events();
+    let Some(ServerEvent::Notification {
+        observation,
+        seq,
+        entries,
+        ..
+    }) = ev.last()
+    else {
+        panic!("{ev:?}")
+    };
+    assert_eq!((*observation, *seq), (obs, Some(2)));
+    assert_eq!(entries[0].value, Value::String("x".repeat(60).into()));
+    assert_eq!(
+        entries[1],
+        Entry::new(Path::resource(3, 0, 9), Value::Integer(50))
+    );
+}
+
+#[test]
+fn register_with_a_block1_object_list() {
+    let mut h = dm();
+    let links: Vec<String> = (0..40).map(|i| format!("</32769/{i}>")).collect();
+    let payload = links.join(",");
+    let p = payload.as_bytes();
+    let mut num = 0;
+    let mut off = 0;
+    let loc = loop {
+        let end = (off + 64).min(p.len());
+        let more = end < p.len();
+        let mid = h.next_mid();
+        h.feed(&msg(MsgType::Con, Code::POST, mid, &[num as u8], |b| {
+            b.option(option::URI_PATH, b"rd").unwrap();
+            b.uint_option(option::CONTENT_FORMAT, 40).unwrap();
+            b.option(option::URI_QUERY, b"ep=big").unwrap();
+            b.block_option(option::BLOCK1, Block { num, more, szx: 2 })
+                .unwrap();
+            b.payload(&p[off..end]).unwrap();
+        }));
+        let r = h.one();
+        let m = Message::parse(&r).unwrap();
+        if more {
+            assert_eq!(m.code(), Code::CONTINUE);
+        } else {
+            assert_eq!(m.code(), Code::CREATED);
+            break m.location_path().nth(1).unwrap().to_vec();
+        }
+        off = end;
+        num += 1;
+    };
+    let reg = h.server.registration("big").unwrap();
+    assert_eq!(reg.location.as_bytes(), &loc[..]);
+    assert_eq!(reg.objects.instances(32769).count(), 40);
+}
+
+#[test]
+fn an_update_from_a_new_address_moves_the_client() {
+    let mut h = dm();
+    let loc = h.register("dev", &[]);
+    h.events();
+    h.client = "192.0.2.1:60000".parse().unwrap();
+    let r = h.call(Code::POST, &["rd", &loc], &[], None, b"");
+    assert_eq!(Message::parse(&r).unwrap().code(), Code::CHANGED);
+    assert_eq!(h.server.registration("dev").unwrap().peer, h.client);
+    h.server
+        .request(
+            h.now,
+            "dev",
+            Operation::Read {
+                path: Path::resource(3, 0, 0),
+                accept: None,
+            },
+        )
+        .unwrap();
+    // `out` asserts that the request goes to the new address.
+    assert_eq!(h.out().len(), 1);
+}
+
+#[test]
+fn a_queue_mode_timeout_keeps_the_request_for_the_next_wake_up() {
+    let mut h = dm();
+    let loc = h.register("dev", &["b=UQ"]);
+    h.events();
+    let id = h
+        .server
+        .request(
+            h.now,
+            "dev",
+            Operation::Read {
+                path: Path::resource(3, 0, 0),
+                accept: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(h.out().len(), 1);
+    // The client fell asleep: retransmissions go unanswered.
+    for _ in 0..200 {
+        h.advance(Duration::from_secs(1));
+        h.out();
+    }
+    assert!(
+        h.events()
+            .iter()
+            .all(|e| !matches!(e, ServerEvent::Response { .. }))
+    );
+    assert_eq!(h.server.pending_requests("dev"), 1);
+    let mid = h.next_mid();
+    h.feed(&msg(MsgType::Con, Code::POST, mid, &[3], |b| {
+        b.option(option::URI_PATH, b"rd").unwrap();
+        b.option(option::URI_PATH, loc.as_bytes()).unwrap();
+    }));
+    let out = h.out();
+    assert_eq!(out.len(), 2);
+    assert_eq!(Message::parse(&out[0]).unwrap().code(), Code::CHANGED);
+    h.answer(&out[1], Code::CONTENT, |b| {
+        b.payload(b"ACME").unwrap();
+    });
+    let (rid, res) = h.response();
+    assert_eq!(rid, id);
+    assert!(res.is_ok());
+}
