@@ -16,10 +16,10 @@
 //! | Delete | DELETE /o/i → 2.02 |
 //! | Observe / Cancel | GET Observe=0 / Observe=1 → 2.05 |
 //! | Observe-Composite / Cancel | FETCH Observe=0 / Observe=1 → 2.05 |
-//! | Bootstrap-Discover | GET /[o] Accept: 40 → 2.05 |
+//! | Bootstrap-Discover | GET / or /o, Accept: 40 → 2.05 |
 //! | Bootstrap-Read | GET /1[/i] or /2[/i] → 2.05 |
 //! | Bootstrap-Write | PUT /o[/i[/r]] → 2.04 |
-//! | Bootstrap-Delete | DELETE /[o[/i]] → 2.02 |
+//! | Bootstrap-Delete | DELETE /, /o or /o/i → 2.02 |
 //! | Bootstrap-Finish | POST /bs → 2.04 |
 
 use std::fmt;
