@@ -657,7 +657,7 @@ impl ServerHandle {
         Ok(self.wait(&rx)??)
     }
 
-    /// Reads `path` (Core 1.1 §6.3.1), asking for `format` if given.
+    /// Reads `path` (Core 1.1 §6.3), asking for `format` if given.
     pub fn read(
         &self,
         endpoint: &str,

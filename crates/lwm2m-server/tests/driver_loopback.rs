@@ -51,6 +51,14 @@ impl Device {
         self.sock.send_to(&buf[..n], self.server).unwrap();
     }
 
+    fn send_raw(&self, f: impl FnOnce(&mut MessageBuilder<'_>)) {
+        let mut buf = [0u8; 1500];
+        let mut b = MessageBuilder::new(&mut buf, MsgType::Con, Code::POST, 4242, &[0x42]).unwrap();
+        f(&mut b);
+        let n = b.finish();
+        self.sock.send_to(&buf[..n], self.server).unwrap();
+    }
+
     fn recv(&self) -> Vec<u8> {
         let mut buf = [0u8; 2048];
         let (n, from) = self.sock.recv_from(&mut buf).unwrap();
@@ -278,4 +286,67 @@ fn file_server_block2_download_over_udp() {
         got,
         (0..3000u32).map(|i| (i % 251) as u8).collect::<Vec<u8>>()
     );
+}
+
+#[test]
+fn bootstrap_request_over_udp_runs_the_configured_script() {
+    use lwm2m_server::core::{BootstrapConfig, ClientConfig};
+    let mut bs = BootstrapConfig::default();
+    bs.clients.insert(
+        "bs-dev".into(),
+        ClientConfig::single_server("coap://127.0.0.1:5683", 3, 120),
+    );
+    let server = spawn("127.0.0.1:0".parse().unwrap(), ServerConfig::bootstrap(bs))
+        .unwrap()
+        .with_timeout(Duration::from_secs(10));
+    let done = server.bootstrap_waiter("bs-dev").unwrap();
+    let dev = Device::new(server.local_addr());
+    dev.send_raw(|b| {
+        b.option(option::URI_PATH, b"bs").unwrap();
+        b.option(option::URI_QUERY, b"ep=bs-dev").unwrap();
+    });
+    let ack = dev.recv();
+    assert_eq!(Message::parse(&ack).unwrap().code(), Code::CHANGED);
+    let mut seen = Vec::new();
+    loop {
+        let req = dev.serve_one(Code::CHANGED, |_, _| {});
+        let m = Message::parse(&req).unwrap();
+        let path: Vec<String> = m
+            .uri_path()
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect();
+        seen.push(format!("{} /{}", m.code(), path.join("/")));
+        if m.code() == Code::POST {
+            break;
+        }
+    }
+    assert_eq!(
+        seen,
+        ["DELETE /0", "DELETE /1", "PUT /0/1", "PUT /1/0", "POST /bs"]
+    );
+    assert_eq!(done.recv_timeout(Duration::from_secs(5)).unwrap(), Ok(()));
+}
+
+#[test]
+fn ipv6_loopback_when_available() {
+    let Ok(server) = spawn("[::1]:0".parse().unwrap(), ServerConfig::dm()) else {
+        eprintln!("no IPv6 loopback here; skipped");
+        return;
+    };
+    let server = server.with_timeout(Duration::from_secs(10));
+    let Ok(sock) = UdpSocket::bind("[::1]:0") else {
+        return;
+    };
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut dev = Device {
+        sock,
+        server: server.local_addr(),
+        mid: 1,
+    };
+    dev.register("v6");
+    let reg = server
+        .wait_for_registration("v6", Duration::from_secs(5))
+        .unwrap();
+    assert!(reg.peer.is_ipv6());
 }

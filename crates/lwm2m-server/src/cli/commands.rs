@@ -393,7 +393,7 @@ impl Ctx {
         let bs = self.bs.as_ref().or(self.dm.as_ref());
         match (bs, peer) {
             // The Bootstrap Server knows where this client is: server-initiated
-            // bootstrap (Core 1.1 §5.2.3).
+            // bootstrap (Core 1.1, Server-Initiated Bootstrap).
             (Some(h), Some(peer)) if self.bs.is_some() => {
                 h.bootstrap(ep, peer).map_err(|e| e.to_string())?;
                 self.ok("bootstrap", ep, "bootstrap finished".into(), json!({}));

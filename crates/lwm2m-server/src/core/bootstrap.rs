@@ -1,16 +1,17 @@
 //! The Bootstrap Server (OMA-TS-LightweightM2M_Core 1.1 §6.1): what to
 //! provision per endpoint ([`BootstrapConfig`]) and the script a session
-//! runs. After `POST /bs?ep=..` is answered 2.04 (§6.1.3), or when the
-//! operator starts a server-initiated bootstrap (§5.2.3), the server sends,
+//! runs. After `POST /bs?ep=..` is answered 2.04 (§6.1), or when the
+//! operator starts a server-initiated bootstrap (Core 1.1, Server-Initiated Bootstrap), the
+//! server sends,
 //! one at a time and each after the previous answer:
 //!
-//! 1. Bootstrap-Discover `/` when asked (§6.1.6);
+//! 1. Bootstrap-Discover `/` when asked (§6.1);
 //! 2. Bootstrap-Delete of the configured targets, `/0` and `/1` by default
-//!    (§6.1.9: the client keeps its Bootstrap-Server Security instance);
+//!    (§6.1: the client keeps its Bootstrap-Server Security instance);
 //! 3. Bootstrap-Write of each Security (/0), Server (/1) and Access Control
-//!    (/2) instance (§6.1.8);
-//! 4. Bootstrap-Read of the configured targets when asked (§6.1.7, 1.1);
-//! 5. Bootstrap-Finish `POST /bs` (§6.1.5): 2.04, or 4.06 Not Acceptable
+//!    (/2) instance (§6.1);
+//! 4. Bootstrap-Read of the configured targets when asked (§6.1, 1.1);
+//! 5. Bootstrap-Finish `POST /bs` (§6.1): 2.04, or 4.06 Not Acceptable
 //!    when the client finds the configuration inconsistent.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -261,7 +262,7 @@ impl ClientConfig {
 pub struct BootstrapConfig {
     /// By Endpoint Client Name.
     pub clients: BTreeMap<String, ClientConfig>,
-    /// For endpoints not listed; `None`: they get 4.00 (Core 1.1 §6.1.3,
+    /// For endpoints not listed; `None`: they get 4.00 (Core 1.1 §6.1,
     /// unknown Endpoint Client Name).
     pub default: Option<ClientConfig>,
 }
@@ -287,7 +288,7 @@ pub enum BootstrapError {
         error: RequestError,
     },
     /// The client refused Bootstrap-Finish (4.06 Not Acceptable when the
-    /// configuration is inconsistent, Core 1.1 §6.1.5).
+    /// configuration is inconsistent, Core 1.1 §6.1).
     FinishRejected(Code),
     /// A new Bootstrap-Request (or bootstrap command) replaced the session.
     Superseded,

@@ -109,7 +109,7 @@ pub struct ServerConfig {
     /// (0: exactly at the lifetime, Core 1.1 §6.2.1).
     pub lifetime_grace: Duration,
     /// How long a queue-mode client is reachable after we last heard from
-    /// it (Core 1.1 §6.5 Queue Mode: the client stays awake for CoAP
+    /// it (Core 1.1, Queue Mode: the client stays awake for CoAP
     /// MAX_TRANSMIT_WAIT after its last message, 93 s by default).
     pub queue_awake: Duration,
     /// Send our requests Confirmable (true) or Non-confirmable.

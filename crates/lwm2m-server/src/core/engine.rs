@@ -109,7 +109,7 @@ impl Server {
     }
 
     /// Ends observation `observation`: `active` sends a cancelling GET /
-    /// FETCH with Observe=1 on its token (Core 1.1 §6.4.3; its answer comes
+    /// FETCH with Observe=1 on its token (Core 1.1 §6.4; its answer comes
     /// as a `Response` event of the returned handle); otherwise it is
     /// forgotten and the next notification is answered with RST (RFC 7641
     /// §3.6). Either way [`ServerEvent::ObservationEnded`] follows at once.
@@ -257,6 +257,16 @@ impl Server {
         let Some(o) = self.observations.get(&obs) else {
             return;
         };
+        // Bounded like any other request of ours to this client.
+        let busy = self
+            .ops
+            .values()
+            .filter(|x| x.endpoint == o.endpoint)
+            .count();
+        if busy >= limits.max_requests_per_client {
+            self.stats.dropped += 1;
+            return;
+        }
         let mut wire = o.wire.clone();
         wire.observe = None;
         let op = Op {
@@ -290,7 +300,7 @@ impl Server {
         self.pump(now, peer);
     }
 
-    /// Whether requests may go to `peer` now (queue mode, Core 1.1 §6.5).
+    /// Whether requests may go to `peer` now (Core 1.1, Queue Mode).
     fn reachable(&self, now: Instant, peer: SocketAddr) -> bool {
         let Some(ep) = self.peers.get(&peer).and_then(|p| p.endpoint.as_deref()) else {
             return true;
@@ -451,7 +461,7 @@ impl Server {
         let queue = self.registry.get(&ep).is_some_and(|r| r.queue);
         if queue && op.restarts == 0 && op.purpose == Purpose::User {
             // The queue-mode client went to sleep: keep the request until
-            // it is heard from again (Core 1.1 §6.5).
+            // it is heard from again (Core 1.1, Queue Mode).
             op.restarts += 1;
             op.upload = None;
             op.download = None;
@@ -666,7 +676,7 @@ impl Server {
 
     /// Starts a bootstrap session with `endpoint` at `peer`: the script of
     /// its configuration. `requested` is false for a server-initiated
-    /// bootstrap (Core 1.1 §5.2.3). `preferred` is the client's `pct`.
+    /// bootstrap (Core 1.1, Server-Initiated Bootstrap). `preferred` is the client's `pct`.
     pub fn start_bootstrap(
         &mut self,
         now: Instant,

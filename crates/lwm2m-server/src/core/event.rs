@@ -70,7 +70,7 @@ pub enum ServerEvent {
         /// The outcome.
         result: Result<Response, RequestError>,
     },
-    /// A notification of an observation (RFC 7641; Core 1.1 §6.4.4 Notify).
+    /// A notification of an observation (RFC 7641; Core 1.1 §6.4 Notify).
     Notification {
         /// Endpoint Client Name.
         endpoint: String,
@@ -92,7 +92,7 @@ pub enum ServerEvent {
         /// Why.
         reason: ObservationEnd,
     },
-    /// A client sent values with Send (Core 1.1 §6.4.5, `POST /dp`).
+    /// A client sent values with Send (Core 1.1 §6.4, `POST /dp`).
     Send {
         /// Endpoint Client Name.
         endpoint: String,
@@ -101,7 +101,7 @@ pub enum ServerEvent {
         /// The values.
         entries: Vec<Entry<'static>>,
     },
-    /// A client asked to be bootstrapped (Core 1.1 §6.1.3), or the operator
+    /// A client asked to be bootstrapped (Core 1.1 §6.1), or the operator
     /// started a server-initiated bootstrap.
     BootstrapStarted {
         /// Endpoint Client Name.

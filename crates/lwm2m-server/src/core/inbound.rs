@@ -1,6 +1,6 @@
 //! Requests from clients: Register, Update, De-register
-//! (OMA-TS-LightweightM2M_Core 1.1 §6.2), Send (§6.4.5, `POST /dp`) and
-//! Bootstrap-Request (§6.1.3, `POST /bs?ep=..`).
+//! (OMA-TS-LightweightM2M_Core 1.1 §6.2), Send (§6.4, `POST /dp`) and
+//! Bootstrap-Request (§6.1, `POST /bs?ep=..`).
 //!
 //! | request | success | failures |
 //! |---|---|---|
@@ -9,6 +9,7 @@
 //! | `DELETE /rd/<id>` | 2.02 | 4.04 |
 //! | `POST /dp` + SenML / LwM2M CBOR | 2.04 | 4.00 undecodable, 4.04 not registered, 4.15 format |
 //! | `POST /bs?ep=..&pct=..` | 2.04, then the script | 4.00 unknown endpoint or bad query |
+//! | `GET /bspack?ep=..` (1.2) | 2.05, the whole configuration in SenML CBOR | 4.00, 4.06 Accept |
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -130,6 +131,7 @@ impl Server {
             }
             (Code::POST, Some(b"dp"), None, None) if dm => self.send_op(now, peer, req),
             (Code::POST, Some(b"bs"), None, None) if bs => self.bootstrap_request(now, peer, req),
+            (Code::GET, Some(b"bspack"), None, None) if bs => self.bootstrap_pack(now, peer, req),
             _ => self.reject(now, peer, &req, Code::NOT_FOUND, "no such resource".into()),
         }
     }
@@ -315,7 +317,7 @@ impl Server {
                 "Send from an unregistered client".into(),
             );
         };
-        // Core 1.1 §6.4.5: SenML JSON / CBOR, or LwM2M CBOR (1.2).
+        // Core 1.1 §6.4: SenML JSON / CBOR, or LwM2M CBOR (1.2).
         let format = req.msg.content_format().and_then(Format::from_number);
         let Some(format) = format
             .filter(|f| matches!(f, Format::SenmlJson | Format::SenmlCbor | Format::Lwm2mCbor))
@@ -395,7 +397,7 @@ impl Server {
             .as_ref()
             .is_some_and(|c| c.for_endpoint(&ep).is_some());
         if !known {
-            // Core 1.1 §6.1.3: 4.00 for an unknown Endpoint Client Name.
+            // Core 1.1 §6.1: 4.00 for an unknown Endpoint Client Name.
             return self.reject(
                 now,
                 peer,
@@ -417,5 +419,90 @@ impl Server {
         }
         self.respond(now, peer, &req.id, Code::CHANGED);
         let _ = self.start_session(now, &ep, peer, true, pct);
+    }
+
+    /// Bootstrap-Pack-Request (LwM2M 1.2 Core §6.1, Bootstrap-Pack-Request): the whole
+    /// configuration of the endpoint in one response, SenML CBOR by default
+    /// (LwM2M CBOR when the Accept asks), block-wise when large.
+    fn bootstrap_pack(&mut self, now: Instant, peer: SocketAddr, req: Request<'_>) {
+        let ep = req.msg.uri_query().find_map(|q| {
+            std::str::from_utf8(q)
+                .ok()
+                .and_then(|s| s.strip_prefix("ep="))
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        });
+        let Some(ep) = ep else {
+            return self.reject(now, peer, &req, Code::BAD_REQUEST, "missing ep".into());
+        };
+        let format = match req.msg.accept() {
+            None | Some(112) => Format::SenmlCbor,
+            Some(11544) => Format::Lwm2mCbor,
+            Some(_) => {
+                return self.reject(
+                    now,
+                    peer,
+                    &req,
+                    Code::NOT_ACCEPTABLE,
+                    "Accept must be SenML CBOR or LwM2M CBOR".into(),
+                );
+            }
+        };
+        let entries: Option<Vec<_>> = self
+            .config
+            .bootstrap
+            .as_ref()
+            .and_then(|c| c.for_endpoint(&ep))
+            .map(|c| {
+                c.security
+                    .iter()
+                    .flat_map(|s| s.entries())
+                    .chain(c.servers.iter().flat_map(|s| s.entries()))
+                    .chain(c.acls.iter().flat_map(|a| a.entries()))
+                    .collect()
+            });
+        let Some(entries) = entries else {
+            return self.reject(
+                now,
+                peer,
+                &req,
+                Code::BAD_REQUEST,
+                format!("no bootstrap configuration for {ep:?}"),
+            );
+        };
+        let body = match wire::encode_entries(
+            format,
+            lwm2m_core::dm::Path::ROOT,
+            &entries,
+            self.config.coap.snapshot_bytes,
+        ) {
+            Ok(b) => b,
+            Err(e) => {
+                return self.reject(now, peer, &req, Code::INTERNAL_SERVER_ERROR, e.to_string());
+            }
+        };
+        self.event(ServerEvent::BootstrapStarted {
+            endpoint: ep.clone(),
+            peer,
+            requested: true,
+        });
+        if let Some(p) = self.peers.get_mut(&peer) {
+            let sent = p.coap.respond(now, &req.id, Code::CONTENT, |r| {
+                r.uint_option(option::CONTENT_FORMAT, u32::from(format.number()))?;
+                if r.payload()?.put(&body).is_err() {
+                    r.large_payload()?
+                        .put(&body)
+                        .map_err(|_| lwm2m_core::coap::EmitError::Overflow)?;
+                }
+                Ok::<(), lwm2m_core::coap::EmitError>(())
+            });
+            if sent.is_err() {
+                self.respond(now, peer, &req.id, Code::INTERNAL_SERVER_ERROR);
+            }
+        }
+        self.event(ServerEvent::BootstrapFinished {
+            endpoint: ep,
+            result: Ok(()),
+        });
     }
 }

@@ -40,7 +40,7 @@ impl fmt::Display for ReqId {
     }
 }
 
-/// Write-Attributes parameters (Core 1.1 §5.1.2 "Attributes"): each
+/// Write-Attributes parameters (Core 1.1 §5.1 (attributes)): each
 /// `name=value`, or `name` alone to remove the attribute.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Attributes(pub Vec<(String, Option<String>)>);
@@ -113,14 +113,14 @@ impl Attributes {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Operation {
-    /// Read (Core 1.1 §6.3.1); `accept` asks for a format.
+    /// Read (Core 1.1 §6.3); `accept` asks for a format.
     Read {
         /// Target.
         path: Path,
         /// Accept.
         accept: Option<Format>,
     },
-    /// Read-Composite (Core 1.1 §6.3.2): FETCH with the paths as SenML.
+    /// Read-Composite (Core 1.1 §6.3): FETCH with the paths as SenML.
     ReadComposite {
         /// Targets.
         paths: Vec<Path>,
@@ -129,14 +129,14 @@ pub enum Operation {
         /// Accept.
         accept: Option<Format>,
     },
-    /// Discover (Core 1.1 §6.3.3).
+    /// Discover (Core 1.1 §6.3).
     Discover {
         /// Target.
         path: Path,
         /// `depth=` (LwM2M 1.1).
         depth: Option<u8>,
     },
-    /// Write (Core 1.1 §6.3.4): replace (PUT) or partial update (POST).
+    /// Write (Core 1.1 §6.3): replace (PUT) or partial update (POST).
     Write {
         /// Target.
         path: Path,
@@ -147,7 +147,7 @@ pub enum Operation {
         /// Values, in path order.
         entries: Vec<Entry<'static>>,
     },
-    /// Write-Composite (Core 1.1 §6.3.5): iPATCH on the root.
+    /// Write-Composite (Core 1.1 §6.3): iPATCH on the root.
     WriteComposite {
         /// Payload format (SenML JSON / CBOR, LwM2M CBOR); SenML CBOR when
         /// `None`.
@@ -155,21 +155,21 @@ pub enum Operation {
         /// Values at absolute paths.
         entries: Vec<Entry<'static>>,
     },
-    /// Write-Attributes (Core 1.1 §6.3.6).
+    /// Write-Attributes (Core 1.1 §6.3).
     WriteAttributes {
         /// Target.
         path: Path,
         /// Attributes to set or remove.
         attributes: Attributes,
     },
-    /// Execute (Core 1.1 §6.3.7) with optional arguments (`0='a',1`).
+    /// Execute (Core 1.1 §6.3) with optional arguments (`0='a',1`).
     Execute {
         /// Target resource.
         path: Path,
-        /// Arguments (Core 1.1 §5.4.3 grammar), sent as text.
+        /// Arguments (Core 1.1 Execute argument grammar), sent as text.
         args: Option<String>,
     },
-    /// Create (Core 1.1 §6.3.8) under an object (or `/o/i` to choose the id).
+    /// Create (Core 1.1 §6.3) under an object (or `/o/i` to choose the id).
     Create {
         /// The object, or the instance to create.
         path: Path,
@@ -178,19 +178,19 @@ pub enum Operation {
         /// Resource values of the new instance.
         entries: Vec<Entry<'static>>,
     },
-    /// Delete (Core 1.1 §6.3.9).
+    /// Delete (Core 1.1 §6.3).
     Delete {
         /// Target instance.
         path: Path,
     },
-    /// Observe (Core 1.1 §6.4.1); notifications follow as events.
+    /// Observe (Core 1.1 §6.4); notifications follow as events.
     Observe {
         /// Target.
         path: Path,
         /// Accept.
         accept: Option<Format>,
     },
-    /// Observe-Composite (Core 1.1 §6.4.2).
+    /// Observe-Composite (Core 1.1 §6.4).
     ObserveComposite {
         /// Targets.
         paths: Vec<Path>,
@@ -199,25 +199,25 @@ pub enum Operation {
         /// Accept.
         accept: Option<Format>,
     },
-    /// Active cancellation of an observation (Core 1.1 §6.4.3: GET / FETCH
+    /// Active cancellation of an observation (Core 1.1 §6.4: GET / FETCH
     /// with Observe=1 and the observation's token).
     CancelObserve {
         /// The observation (the [`ReqId`] of its Observe).
         observation: ReqId,
     },
-    /// Bootstrap-Discover (Core 1.1 §6.1.6).
+    /// Bootstrap-Discover (Core 1.1 §6.1).
     BootstrapDiscover {
         /// `/` or an object.
         path: Path,
     },
-    /// Bootstrap-Read (Core 1.1 §6.1.7): Server or Access Control objects.
+    /// Bootstrap-Read (Core 1.1 §6.1): Server or Access Control objects.
     BootstrapRead {
         /// Target.
         path: Path,
         /// Accept.
         accept: Option<Format>,
     },
-    /// Bootstrap-Write (Core 1.1 §6.1.8).
+    /// Bootstrap-Write (Core 1.1 §6.1).
     BootstrapWrite {
         /// Target.
         path: Path,
@@ -226,12 +226,12 @@ pub enum Operation {
         /// Values.
         entries: Vec<Entry<'static>>,
     },
-    /// Bootstrap-Delete (Core 1.1 §6.1.9).
+    /// Bootstrap-Delete (Core 1.1 §6.1).
     BootstrapDelete {
         /// `/`, an object or an instance.
         path: Path,
     },
-    /// Bootstrap-Finish (Core 1.1 §6.1.5).
+    /// Bootstrap-Finish (Core 1.1 §6.1).
     BootstrapFinish,
     /// Any CoAP request, for tests and debugging.
     Raw(RawRequest),

@@ -161,7 +161,7 @@ fn digits(s: &str) -> bool {
     !s.is_empty() && s.len() <= 3 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Parses `b=`: the transport letters (1.1 §6.2.1.1: U, M, H, T, S, N;
+/// Parses `b=`: the transport letters (1.1 §6.2.1: U, M, H, T, S, N;
 /// 1.0: U, S with an optional Q after each), each at most once. Returns the
 /// letters without Q and whether Q was present.
 fn binding(v: Option<&str>) -> Result<(String, bool), QueryError> {

@@ -380,7 +380,7 @@ fn read_request_bytes_and_typed_tlv_answer() {
         (m.mtype(), m.code(), path_of(&m), m.accept()),
         (MsgType::Con, Code::GET, "/3/0".into(), Some(11542))
     );
-    // TLV: /3/0/0 "Open" and /3/0/9 battery 87 (Core 1.1 §7.4.3).
+    // TLV: /3/0/0 "Open" and /3/0/9 battery 87 (Core 1.1 §7.4).
     h.answer(&req, Code::CONTENT, |b| {
         b.uint_option(option::CONTENT_FORMAT, 11542).unwrap();
         b.payload(&[0xc4, 0x00, b'O', b'p', b'e', b'n', 0xc1, 0x09, 87])
@@ -852,7 +852,7 @@ fn run_bootstrap(h: &mut Harness, finish: Code) -> Vec<(Code, String)> {
 #[test]
 fn bootstrap_request_runs_the_script_and_reports_4_06_at_finish() {
     let mut h = Harness::new(ServerConfig::bootstrap(bs_config()));
-    // Core 1.1 §6.1.3: POST /bs?ep=.. answered 2.04, then the server writes.
+    // Core 1.1 §6.1: POST /bs?ep=.. answered 2.04, then the server writes.
     let mid = h.next_mid();
     h.feed(&msg(MsgType::Con, Code::POST, mid, &[1], |b| {
         b.option(option::URI_PATH, b"bs").unwrap();
@@ -1098,7 +1098,7 @@ fn create_reports_the_location_and_discover_the_links() {
     let req = h.one();
     let m = Message::parse(&req).unwrap();
     assert_eq!((m.code(), path_of(&m)), (Code::POST, "/32769".into()));
-    // Client-chosen id: bare resource TLVs (Core 1.1 §6.3.8).
+    // Client-chosen id: bare resource TLVs (Core 1.1 §6.3).
     assert_eq!(m.payload(), &[0xc1, 0x01, 0x05]);
     h.answer(&req, Code::CREATED, |b| {
         b.option(option::LOCATION_PATH, b"32769").unwrap();
@@ -1373,4 +1373,21 @@ fn a_queue_mode_timeout_keeps_the_request_for_the_next_wake_up() {
     let (rid, res) = h.response();
     assert_eq!(rid, id);
     assert!(res.is_ok());
+}
+
+#[test]
+fn bootstrap_pack_request_answers_the_whole_configuration() {
+    let mut h = Harness::new(ServerConfig::bootstrap(bs_config()));
+    let r = h.call(Code::GET, &["bspack"], &["ep=dev"], None, b"");
+    let m = Message::parse(&r).unwrap();
+    assert_eq!((m.code(), m.content_format()), (Code::CONTENT, Some(112)));
+    let (_, entries) =
+        wire::decode_entries(Some(112), m.payload(), Path::ROOT, Default::default()).unwrap();
+    assert!(entries.contains(&Entry::new(
+        Path::resource(0, 1, 0),
+        Value::str("coap://192.0.2.9:5683")
+    )));
+    assert!(entries.contains(&Entry::new(Path::resource(1, 0, 1), Value::Integer(60))));
+    let r = h.call(Code::GET, &["bspack"], &["ep=stranger"], None, b"");
+    assert_eq!(Message::parse(&r).unwrap().code(), Code::BAD_REQUEST);
 }

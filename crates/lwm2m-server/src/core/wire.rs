@@ -303,7 +303,7 @@ pub(crate) fn encode(
             }
             // `/o/i`: the server chooses the id (an instance in the
             // payload); `/o`: the client does (resources only, Core 1.1
-            // §6.3.8), encoded against the entries' own instance.
+            // §6.3), encoded against the entries' own instance.
             let base = if path.len() == 2 {
                 object
             } else {
@@ -513,7 +513,7 @@ mod tests {
             entries: vec![Entry::new(Path::resource(1, 0, 1), Value::Integer(300))],
         });
         let m = Message::parse(&b).unwrap();
-        // TLV: resource id 1, 2-byte integer 300 (Core 1.1 §7.4.3).
+        // TLV: resource id 1, 2-byte integer 300 (Core 1.1 §7.4).
         assert_eq!((m.code(), m.content_format()), (Code::POST, Some(11542)));
         assert_eq!(m.payload(), &[0xc2, 0x01, 0x01, 0x2c]);
 
@@ -648,5 +648,40 @@ mod tests {
         };
         assert_eq!(encode(&big, &info, 100).err(), Some(RequestError::TooLarge));
         assert!(encode(&big, &info, 1000).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod bootstrap_write_tests {
+    use super::*;
+    use crate::core::bootstrap::ClientConfig;
+
+    #[test]
+    fn bootstrap_writes_encode_in_every_hierarchical_format() {
+        let mut cfg = ClientConfig::single_server("coap://127.0.0.1:5683", 1, 60);
+        cfg.security[0].identity = b"id".to_vec();
+        cfg.security[0].secret_key = vec![1, 2, 3];
+        for f in [
+            Format::Tlv,
+            Format::SenmlJson,
+            Format::SenmlCbor,
+            Format::Lwm2mCbor,
+        ] {
+            for op in cfg.script(Some(f)) {
+                let e = encode(&op, &ClientInfo::default(), 1 << 16)
+                    .unwrap_or_else(|e| panic!("{f:?} {op:?}: {e}"));
+                if let Operation::BootstrapWrite { path, entries, .. } = &op {
+                    assert_eq!(e.wire.content_format, Some(f.number()));
+                    let (_, back) = decode_entries(
+                        Some(f.number()),
+                        &e.wire.body,
+                        *path,
+                        DecodeLimits::default(),
+                    )
+                    .unwrap();
+                    assert_eq!(&back, entries, "{f:?}");
+                }
+            }
+        }
     }
 }
