@@ -339,6 +339,11 @@ impl Server {
             if in_flight >= self.config.limits.max_in_flight_per_client {
                 break;
             }
+            // A failure below completes an op, which pumps again: this list
+            // may be stale.
+            if !self.ops.get(&id).is_some_and(|o| o.token.is_none()) {
+                continue;
+            }
             match self.send(id) {
                 Ok(()) => {
                     in_flight += 1;
@@ -406,6 +411,7 @@ impl Server {
         };
         match sent {
             Ok(token) => {
+                op.waited = false;
                 op.token = Some(token);
                 if op.observe_token.is_none() {
                     op.observe_token = Some(token);
@@ -413,7 +419,11 @@ impl Server {
                 tokens.insert((op.peer, token), id);
                 Ok(())
             }
-            Err(RespondError::Full) => Err(None),
+            Err(RespondError::Full) => {
+                // Keep the token an Observe cancellation must reuse.
+                op.fixed_token = fixed;
+                Err(None)
+            }
             Err(_) => Err(Some(RequestError::TooLarge)),
         }
     }
