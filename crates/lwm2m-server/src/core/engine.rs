@@ -341,7 +341,7 @@ impl Server {
             }
             // A failure below completes an op, which pumps again: this list
             // may be stale.
-            if !self.ops.get(&id).is_some_and(|o| o.token.is_none()) {
+            if self.ops.get(&id).is_none_or(|o| o.token.is_some()) {
                 continue;
             }
             match self.send(id) {
