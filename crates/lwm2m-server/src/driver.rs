@@ -84,6 +84,8 @@ pub struct Driver {
     tx: Vec<u8>,
     wire: Vec<u8>,
     hook: Option<Box<dyn SessionHook>>,
+    /// The socket's read timeout, to skip setting it again (a system call).
+    read_timeout: Option<Duration>,
 }
 
 impl Driver {
@@ -99,6 +101,7 @@ impl Driver {
             tx: vec![0; size],
             wire: vec![0; size + 64],
             hook: None,
+            read_timeout: None,
         })
     }
 
@@ -177,7 +180,10 @@ impl Driver {
         };
         let mut got = false;
         if !wait.is_zero() {
-            self.socket.set_read_timeout(Some(wait))?;
+            if self.read_timeout != Some(wait) {
+                self.socket.set_read_timeout(Some(wait))?;
+                self.read_timeout = Some(wait);
+            }
             match self.socket.recv_from(&mut self.rx) {
                 Ok((n, from)) => {
                     got = true;
