@@ -140,7 +140,8 @@ pub fn describe_request(datagram: &[u8], interface: Interface) -> Option<String>
             .collect();
         s.push_str(&format!(" ?{}", q.join("&")));
     }
-    if let (Some(cf), true) = (msg.content_format(), head.has_payload) {
+    let execute = matches!(op, Operation::Execute(_));
+    if let (Some(cf), true, false) = (msg.content_format(), head.has_payload, execute) {
         s.push_str(&format!(", {}", format_name(cf)));
         if msg.block1().is_some() {
             s.push_str(" (block-wise)");
@@ -152,7 +153,7 @@ pub fn describe_request(datagram: &[u8], interface: Interface) -> Option<String>
     {
         s.push_str(&format!(", as {}", format_name(a)));
     }
-    if matches!(op, Operation::Execute(_)) && head.has_payload {
+    if execute && head.has_payload {
         s.push_str(&format!(" ({})", String::from_utf8_lossy(msg.payload())));
     }
     Some(s)
