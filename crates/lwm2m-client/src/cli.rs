@@ -45,15 +45,20 @@ struct Args {
           value_parser = parse_endpoint)]
     endpoint: String,
 
-    /// LwM2M server, coap://HOST[:PORT] (port 5683 by default). Repeat it
-    /// for several servers (Short Server IDs 1, 2, ...). With --bootstrap,
-    /// the Bootstrap-Server. None: run the tour.
-    #[arg(short, long = "server", value_name = "URI", value_parser = parse_server)]
+    /// LwM2M server, coap://HOST[:PORT]; repeat it for several servers.
+    ///
+    /// The port is 5683 when left out. Servers get Short Server IDs 1, 2, ...
+    /// in order. With --bootstrap, the Bootstrap-Server's URI.
+    /// None at all: run the tour.
+    #[arg(short, long = "server", value_name = "URI", value_parser = parse_server,
+          verbatim_doc_comment)]
     servers: Vec<String>,
 
-    /// The --server is a Bootstrap-Server: ask it for the configuration,
-    /// then register with the servers it gives.
-    #[arg(short, long)]
+    /// The --server is a Bootstrap-Server.
+    ///
+    /// The client asks it for its configuration (Security, Server and
+    /// Access Control instances), then registers with the servers it gives.
+    #[arg(short, long, verbatim_doc_comment)]
     bootstrap: bool,
 
     /// Registration lifetime in seconds.
@@ -61,15 +66,22 @@ struct Args {
           value_parser = clap::value_parser!(u32).range(1..))]
     lifetime: u32,
 
-    /// Keep Security, Server, Access Control and observation attributes in
-    /// FILE across restarts (restored at start, saved on every change).
-    /// What it holds takes precedence over --server.
-    #[arg(long, value_name = "FILE")]
+    /// Keep the configuration in FILE across restarts.
+    ///
+    /// Security, Server, Access Control and observation attributes are
+    /// restored from FILE at start and saved to it on every change (what a
+    /// Bootstrap-Server or a server's Write set up). What FILE holds takes
+    /// precedence over --server; a corrupt FILE is reported and the
+    /// options' configuration used.
+    #[arg(long, value_name = "FILE", verbatim_doc_comment)]
     state_file: Option<PathBuf>,
 
-    /// Binding: U (UDP), or UQ (UDP, queue mode: the server may only
-    /// reach the client shortly after it sent something).
-    #[arg(long, value_name = "U|UQ", default_value = "U", value_parser = ["U", "UQ"])]
+    /// Binding: U (UDP) or UQ (UDP, queue mode).
+    ///
+    /// In queue mode servers may reach the client only shortly after it
+    /// sent them something.
+    #[arg(long, value_name = "U|UQ", default_value = "U", value_parser = ["U", "UQ"],
+          verbatim_doc_comment)]
     binding: String,
 
     /// LwM2M version to speak.
@@ -85,7 +97,7 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 1)]
     seed: u64,
 
-    /// Log nothing (errors only).
+    /// Log nothing but errors.
     #[arg(short, long, conflicts_with = "verbose")]
     quiet: bool,
 

@@ -20,7 +20,12 @@ fn the_tour_runs_to_completion() {
     let status = tour.wait_exit();
     tour.wait_stdout("Done in");
     let out = tour.stdout();
-    assert_eq!(status.code(), Some(0), "stdout:\n{out}\nstderr:\n{}", tour.log());
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "stdout:\n{out}\nstderr:\n{}",
+        tour.log()
+    );
     for step in [
         "1. Register",
         "registered as rd/",
