@@ -33,8 +33,10 @@ mod link;
 mod observe;
 mod outgoing;
 mod register;
+mod respond;
 mod send;
 mod timers;
+mod transfer;
 pub mod uri;
 
 #[cfg(test)]
