@@ -11,21 +11,10 @@ use lwm2m::persist::{Source, StateFile};
 use crate::log::Log;
 use crate::say;
 
-/// What a restore did.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Restored {
-    /// The file's configuration is in place: instances, attributed paths.
-    File(usize, usize),
-    /// No file yet: the factory configuration.
-    Missing,
-    /// The file could not be used (already reported): the factory
-    /// configuration.
-    Unusable,
-}
-
 /// Replaces the factory configuration of `driver` (its objects added, the
-/// client not started) with the file's, when there is a usable file.
-pub fn restore(driver: &mut Driver, file: &StateFile, log: &Log) -> Restored {
+/// client not started) with the file's, when there is a usable file; says
+/// which it used.
+pub fn restore(driver: &mut Driver, file: &StateFile, log: &Log) {
     let client = driver.client_mut();
     let mut attrs = client.attributes().clone();
     let r = file.restore(
@@ -43,7 +32,6 @@ pub fn restore(driver: &mut Driver, file: &StateFile, log: &Log) -> Restored {
                 "state file {}: restored {instances} instances of Security, Server and Access Control, {attributes} attributes",
                 file.path().display()
             );
-            Restored::File(instances, attributes)
         }
         (Source::Missing, _) => {
             say!(
@@ -51,9 +39,9 @@ pub fn restore(driver: &mut Driver, file: &StateFile, log: &Log) -> Restored {
                 "state file {}: none yet, starting from the factory configuration",
                 file.path().display()
             );
-            Restored::Missing
         }
-        _ => Restored::Unusable,
+        // Unusable: `restore` said why on standard error.
+        _ => {}
     }
 }
 

@@ -47,9 +47,11 @@ pub fn run(o: &Options, clock: Clock) -> Result<(), String> {
         .map_err(|e| format!("bundled server: {e}"))?;
     let uri = format!("coap://{}", server.local_addr());
 
+    // The tour's own server, and no state from an earlier run.
     let mut client = o.clone();
     client.servers = vec![uri.clone()];
     client.bootstrap = false;
+    client.state_file = None;
     let log = Log::new(clock, o.verbosity == Verbosity::Verbose);
     let (stopper, pipe) = stop_pipe().map_err(|e| format!("cannot set up: {e}"))?;
     stopper
