@@ -9,10 +9,8 @@
 //! act on the events. Owning the loop lets the client peek each request to
 //! log it before the driver serves it.
 
-use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::net::UnixStream;
-use std::sync::Arc;
+use std::io;
+use std::os::fd::OwnedFd;
 use std::time::Duration;
 
 use lwm2m::Driver;
@@ -31,6 +29,7 @@ use crate::log::{Log, describe_request, failure};
 use crate::objects::{self, Factory, Handles};
 use crate::say;
 use crate::state;
+use crate::stop::StopPipe;
 
 /// How long a stopping client waits for its De-registers.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -40,58 +39,6 @@ const MAX_WAIT: Duration = Duration::from_secs(1);
 /// Bytes peeked from a datagram to log it (the options and the start of
 /// the payload are enough).
 const PEEK_BYTES: usize = 512;
-
-/// Stops the client's loop from a signal handler or another thread: one
-/// byte into a non-blocking self-pipe. Cheap to clone.
-#[derive(Clone, Debug)]
-pub struct Stopper {
-    tx: Arc<UnixStream>,
-}
-
-impl Stopper {
-    /// Stops the loop (now, or at its next wait).
-    pub fn stop(&self) {
-        // A full pipe already holds a stop.
-        let _ = (&*self.tx).write(&[1]);
-    }
-
-    /// Makes SIGINT and SIGTERM stop the loop.
-    pub fn on_signals(&self) -> io::Result<()> {
-        for sig in [SIGINT, SIGTERM] {
-            signal_hook::low_level::pipe::register(sig, self.tx.try_clone()?)?;
-        }
-        Ok(())
-    }
-}
-
-/// The read end of the stop pipe.
-#[derive(Debug)]
-pub struct StopPipe {
-    rx: UnixStream,
-}
-
-impl StopPipe {
-    /// Whether a stop arrived; consumes it.
-    fn take(&self) -> bool {
-        let mut buf = [0u8; 16];
-        let mut got = false;
-        while let Ok(n) = (&self.rx).read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            got = true;
-        }
-        got
-    }
-}
-
-/// A connected stop pipe.
-pub fn stop_pipe() -> io::Result<(Stopper, StopPipe)> {
-    let (tx, rx) = UnixStream::pair()?;
-    tx.set_nonblocking(true)?;
-    rx.set_nonblocking(true)?;
-    Ok((Stopper { tx: Arc::new(tx) }, StopPipe { rx }))
-}
 
 /// Why a session's loop ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -235,7 +182,7 @@ impl Session {
     /// Waits for the stop pipe, a socket or `wait`; returns the links whose
     /// socket is readable.
     fn wait(&self, stop: &StopPipe, wait: Duration) -> io::Result<Vec<LinkId>> {
-        let mut fds = vec![PollFd::new(&stop.rx, PollFlags::IN)];
+        let mut fds = vec![PollFd::new(stop, PollFlags::IN)];
         let mut links = Vec::new();
         for (link, socket) in self.driver.sockets() {
             fds.push(PollFd::new(socket, PollFlags::IN));
@@ -432,12 +379,5 @@ impl Session {
             }
         }
         ids
-    }
-}
-
-/// The stop pipe's read end, for polling.
-impl AsFd for StopPipe {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.rx.as_fd()
     }
 }

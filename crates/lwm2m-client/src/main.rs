@@ -8,6 +8,7 @@
 //! | `tour` | the in-process server and the printed tour |
 //! | `objects` | the data model: built-ins, Temperature, Test object |
 //! | `state` | the state file |
+//! | `stop` | SIGINT / SIGTERM and the tour stop the loop |
 //! | `log`, `clock` | readable log lines; the only clock reads |
 
 mod app;
@@ -16,6 +17,7 @@ mod clock;
 mod log;
 mod objects;
 mod state;
+mod stop;
 mod tour;
 
 use cli::{Parsed, Verbosity};
@@ -41,7 +43,7 @@ fn run() -> i32 {
         tour::run(&o, clock)
     } else {
         let log = log::Log::new(clock, o.verbosity != Verbosity::Quiet);
-        app::stop_pipe()
+        stop::stop_pipe()
             .and_then(|(stopper, pipe)| stopper.on_signals().map(|()| pipe))
             .map_err(|e| format!("cannot catch signals: {e}"))
             .and_then(|pipe| app::run(&o, &pipe, log, clock))

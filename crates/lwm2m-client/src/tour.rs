@@ -23,11 +23,12 @@ use lwm2m_server::ServerEvent;
 use lwm2m_server::core::{Body, Operation, ServerConfig};
 use lwm2m_server::driver::{ObserveEvent, ServerHandle};
 
-use crate::app::{self, Stopper, stop_pipe};
+use crate::app;
 use crate::cli::{Options, Verbosity};
 use crate::clock::{Clock, iso8601};
 use crate::log::{Log, format_name};
 use crate::objects::temperature;
+use crate::stop::{Stopper, stop_pipe};
 
 /// How long any one step may wait for the client.
 const STEP_TIMEOUT: Duration = Duration::from_secs(10);
