@@ -124,15 +124,15 @@ impl Session {
 
     fn say_accounts(&self, endpoint: &str, version: &str) {
         let reg = self.driver.client().registry();
-        let mut any = false;
+        let servers = security::endpoints(reg).filter(|e| !e.bootstrap).count();
         for e in security::endpoints(reg) {
-            any = true;
             match (e.bootstrap, e.ssid) {
-                (true, _) => say!(
+                (true, _) if servers == 0 => say!(
                     self.log,
                     "{endpoint}: LwM2M {version}, bootstrapping from {}",
                     e.uri
                 ),
+                (true, _) => say!(self.log, "{endpoint}: Bootstrap-Server at {}", e.uri),
                 (false, ssid) => say!(
                     self.log,
                     "{endpoint}: LwM2M {version}, registering with server {} at {}",
@@ -141,7 +141,7 @@ impl Session {
                 ),
             }
         }
-        if !any {
+        if security::endpoints(reg).next().is_none() {
             say!(self.log, "{endpoint}: no server configured; waiting");
         }
     }

@@ -54,12 +54,28 @@ pub fn uri(s: &ServerHandle) -> String {
     format!("coap://{}", s.local_addr())
 }
 
+/// A fresh directory for one test's files, removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A fresh directory for one test's files.
-pub fn temp_dir(test: &str) -> PathBuf {
+pub fn temp_dir(test: &str) -> TempDir {
     let d = std::env::temp_dir().join(format!("lwm2m-client-e2e-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TempDir(d)
 }
 
 /// Waits for the next event matching `pick`.
