@@ -20,6 +20,8 @@ mod state;
 mod stop;
 mod tour;
 
+use std::io::Write as _;
+
 use cli::{Parsed, Verbosity};
 
 fn main() {
@@ -30,7 +32,8 @@ fn run() -> i32 {
     let o = match cli::parse(std::env::args_os().skip(1)) {
         Parsed::Run(o) => o,
         Parsed::Print(text) => {
-            print!("{text}");
+            // `--help | head` closes the pipe early: not an error.
+            let _ = std::io::stdout().write_all(text.as_bytes());
             return 0;
         }
         Parsed::Error(line) => {

@@ -10,6 +10,7 @@
 //! a few seconds: the temperature steps every `--sensor-period` (1 s) and
 //! is observed with `pmin=1&pmax=2`.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -79,8 +80,8 @@ pub fn run(o: &Options, clock: Clock) -> Result<(), String> {
         .name("tour".into())
         .spawn(move || {
             let r = script.play();
-            script.stop_client();
             let _ = done_tx.send(r);
+            // `script` drops here, stopping the client.
         })
         .map_err(|e| format!("cannot start the tour: {e}"))?;
 
@@ -96,11 +97,14 @@ pub fn run(o: &Options, clock: Clock) -> Result<(), String> {
         .map_err(|_| "the tour did not finish".to_string())?
 }
 
+/// Prints one line of the tour; a closed standard output (`| head`) is
+/// not an error worth stopping for.
 fn say(s: &str) {
-    println!("{s}");
+    let _ = writeln!(std::io::stdout(), "{s}");
 }
 
-/// The server's side of the tour.
+/// The server's side of the tour. Dropping it (at the end, or if it
+/// panics) stops the client, so the process never outlives the script.
 struct Script {
     server: ServerHandle,
     events: Receiver<ServerEvent>,
@@ -108,6 +112,12 @@ struct Script {
     stopper: Stopper,
     finished: Arc<AtomicBool>,
     clock: Clock,
+}
+
+impl Drop for Script {
+    fn drop(&mut self) {
+        self.stop_client();
+    }
 }
 
 impl Script {
