@@ -95,10 +95,52 @@ impl Client {
         }
     }
 
-    /// If another link's open block-wise transfer holds an object `op`
-    /// touches: until when.
-    fn held_by_other(&mut self, now: Instant, link: LinkId, op: &Operation) -> Option<Instant> {
-        let oid = touched(op);
+    /// The objects a request touches: the one its path names, or those its
+    /// composite payload names. `None` for "possibly any": the root, or a
+    /// composite payload not readable yet (a Block1 block of it).
+    fn touched_objects(&self, op: &Operation, msg: &Message<'_>) -> Option<Vec<Oid>> {
+        if let Some(oid) = touched(op) {
+            return Some(alloc::vec![oid]);
+        }
+        let limits = self.config.limits.decode;
+        let payload = msg.payload();
+        if msg.block1().is_some() {
+            return None;
+        }
+        let fmt = Self::request_format(msg).ok()?;
+        let paths: Vec<Path> = match op {
+            Operation::ReadComposite
+            | Operation::ObserveComposite
+            | Operation::CancelObserveComposite => match fmt {
+                Format::SenmlJson => senml_json::SenmlJsonPaths::new(payload, limits)
+                    .collect::<Result<_, _>>()
+                    .ok()?,
+                Format::SenmlCbor => senml_cbor::SenmlCborPaths::new(payload, limits)
+                    .collect::<Result<_, _>>()
+                    .ok()?,
+                _ => return None,
+            },
+            Operation::WriteComposite => {
+                let defs = self.defs_for(None);
+                Decoder::new(fmt, payload, Path::ROOT, &defs, limits)
+                    .ok()?
+                    .map(|e| e.map(|e| e.path))
+                    .collect::<Result<_, _>>()
+                    .ok()?
+            }
+            _ => return None,
+        };
+        paths.iter().map(Path::oid).collect()
+    }
+
+    /// If another link's open block-wise transfer holds an object the
+    /// request touches (`oids`, `None` for any): until when.
+    fn held_by_other(
+        &mut self,
+        now: Instant,
+        link: LinkId,
+        oids: Option<&[Oid]>,
+    ) -> Option<Instant> {
         let links = &self.links;
         self.locks.retain(|k| {
             links
@@ -109,7 +151,7 @@ impl Client {
         });
         let mut until: Option<Instant> = None;
         for k in &self.locks {
-            if k.link == link || oid.is_some_and(|o| o != k.oid) {
+            if k.link == link || oids.is_some_and(|os| !os.contains(&k.oid)) {
                 continue;
             }
             let t = self
@@ -125,8 +167,8 @@ impl Client {
         if until.is_none() && self.streams.iter().any(|s| s.link != link) {
             // A streaming write's suspended transaction: the registry
             // refuses its objects; give the server a retry hint.
-            return oid
-                .filter(|o| self.dm.check_unlocked(*o).is_err())
+            return oids
+                .filter(|os| os.iter().any(|o| self.dm.check_unlocked(*o).is_err()))
                 .map(|_| now + crate::time::Duration::from_secs(5));
         }
         until
@@ -214,7 +256,8 @@ impl Client {
             return self.reply_error(now, li, &id, DmError::ServiceUnavailable);
         }
         // SPEC §1 guarantee 2: another server's open transfer on the object.
-        if let Some(until) = self.held_by_other(now, link_id, &op) {
+        let oids = self.touched_objects(&op, &msg);
+        if let Some(until) = self.held_by_other(now, link_id, oids.as_deref()) {
             return self.reply_busy(now, li, &id, until);
         }
         if id.block1().is_some() {
