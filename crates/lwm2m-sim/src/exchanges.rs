@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use lwm2m_core::coap::block_client::Block1Step;
 use lwm2m_core::coap::endpoint::{Event as CoapEvent, Received, Request};
 use lwm2m_core::coap::{
-    Block, Block1Sender, Block2Fetcher, Code, Endpoint, Limits, Message, MsgType, Token,
-    TransmissionParams, emit_empty,
+    Block, Block1Sender, Block2Fetcher, Code, Endpoint, Limits, Message, MsgType, RespondError,
+    Token, TransmissionParams, emit_empty,
 };
 use lwm2m_core::dm::Path;
 use lwm2m_core::rand::Rng;
@@ -43,6 +43,7 @@ struct Head {
     content_format: Option<u16>,
     max_age: Option<u32>,
     location: Vec<String>,
+    size1: Option<u32>,
     observe: Option<u32>,
 }
 
@@ -112,6 +113,8 @@ pub struct Exchanges {
     cancelled: HashSet<(Addr, Token)>,
     raw: VecDeque<(Addr, Vec<u8>)>,
     completed: VecDeque<OpId>,
+    /// Ops waiting for a free slot in their endpoint (`Limits::pending`).
+    backlog: VecDeque<usize>,
     max_body: usize,
 }
 
@@ -139,6 +142,7 @@ impl Exchanges {
             cancelled: HashSet::new(),
             raw: VecDeque::new(),
             completed: VecDeque::new(),
+            backlog: VecDeque::new(),
             max_body: 1 << 20,
         }
     }
@@ -167,7 +171,7 @@ impl Exchanges {
         let id = self.ops.len();
         let mut op = Op::new(now, to, req);
         let size = 1usize << (op.req.szx + 4);
-        if op.req.body.len() > size {
+        if op.req.body.len() > size && op.req.lone_block1.is_none() {
             op.block1 = Some(Block1Sender::new(op.req.body.len(), op.req.szx));
         }
         self.ops.push(op);
@@ -193,6 +197,11 @@ impl Exchanges {
         let observe = op.req.observe.filter(|_| first && op.parent.is_none());
         let block2 = match &op.block2 {
             Some(f) => Some(f.next_block()),
+            None if op.req.lone_block2.is_some() => Some(Block {
+                num: op.req.lone_block2.unwrap_or(0),
+                more: false,
+                szx: op.req.szx,
+            }),
             None if op.req.early_block2 => Some(Block {
                 num: 0,
                 more: false,
@@ -231,7 +240,27 @@ impl Exchanges {
                 }
                 in_flight.insert((op.to, token), id);
             }
+            Err(RespondError::Full) => self.backlog.push_back(id),
             Err(_) => self.finish(id, Err(OpError::Send)),
+        }
+    }
+
+    /// Sends what waited for a free slot, in order, as far as slots allow.
+    fn retry_backlog(&mut self) {
+        let n = self.backlog.len();
+        for _ in 0..n {
+            let Some(id) = self.backlog.pop_front() else {
+                return;
+            };
+            let before = self.backlog.len();
+            self.send(id);
+            if self.backlog.len() > before {
+                // Still full: keep the rest in order behind it.
+                if let Some(back) = self.backlog.pop_back() {
+                    self.backlog.push_front(back);
+                }
+                return;
+            }
         }
     }
 
@@ -251,6 +280,7 @@ impl Exchanges {
             op.outcome = Some(outcome);
         }
         self.completed.push_back(OpId(id));
+        self.retry_backlog();
     }
 
     /// Takes a datagram from `from`: notifications here, the rest through
@@ -403,7 +433,11 @@ impl Exchanges {
             return;
         };
         let mut final_code = op.head.as_ref().map_or(code, |h| h.code);
-        if code.is_success() && msg.block2().is_some() {
+        if code.is_success() && msg.block2().is_some() && op.req.lone_block2.is_some() {
+            op.etags.push(msg.etag().unwrap_or_default().to_vec());
+            op.body = msg.payload().to_vec();
+            op.blocks = 1;
+        } else if code.is_success() && msg.block2().is_some() {
             op.etags.push(msg.etag().unwrap_or_default().to_vec());
             let szx = op.req.szx;
             let f = op
@@ -413,7 +447,7 @@ impl Exchanges {
                 Ok(chunk) => {
                     op.body.extend_from_slice(chunk.bytes);
                     op.blocks += 1;
-                    if chunk.more {
+                    if chunk.more && op.req.lone_block2.is_none() {
                         return self.send(id);
                     }
                 }
@@ -436,6 +470,7 @@ impl Exchanges {
             etags: op.etags.clone(),
             max_age: h.max_age,
             location: h.location,
+            size1: h.size1,
             observe: h.observe,
             blocks: op.blocks.max(1),
             base: op.base(),
@@ -507,6 +542,30 @@ impl Exchanges {
         self.outcome(id)?.as_ref().ok()
     }
 
+    /// Block2 blocks received so far for `id`.
+    pub fn blocks_received(&self, id: OpId) -> u32 {
+        self.ops.get(id.0).map_or(0, |o| o.blocks)
+    }
+
+    /// Stops request `id` where it is: its message in flight is forgotten
+    /// (no retransmission) and no further block is sent. The outcome is
+    /// [`OpError::Abandoned`].
+    pub fn abandon(&mut self, id: OpId) {
+        let Some(op) = self.ops.get_mut(id.0) else {
+            return;
+        };
+        if op.outcome.is_some() {
+            return;
+        }
+        if let Some(t) = op.token.take() {
+            self.in_flight.remove(&(op.to, t));
+            if let Some(ep) = self.endpoints.get_mut(&op.to) {
+                ep.cancel_request(t);
+            }
+        }
+        self.finish(id.0, Err(OpError::Abandoned));
+    }
+
     /// Whether `id` ended.
     pub fn is_done(&self, id: OpId) -> bool {
         self.outcome(id).is_some()
@@ -560,6 +619,7 @@ fn head_of(m: &Message<'_>) -> Head {
         content_format: m.content_format(),
         max_age: m.max_age(),
         location: strings(m.location_path()),
+        size1: m.size1(),
         observe: m.observe(),
     }
 }

@@ -34,6 +34,11 @@ pub struct Req {
     /// Ask for Block2 of this size in the first request (RFC 7959 §2.4
     /// early negotiation).
     pub early_block2: bool,
+    /// Send only this one block of a Block1 body (M set) and take its answer
+    /// as the outcome: to provoke 4.08 or to start a transfer and leave it.
+    pub lone_block1: Option<u32>,
+    /// Ask for only this one Block2 block and take it as the outcome.
+    pub lone_block2: Option<u32>,
 }
 
 fn segments(path: &str) -> Vec<String> {
@@ -57,6 +62,8 @@ impl Req {
             confirmable: true,
             szx: 6,
             early_block2: false,
+            lone_block1: None,
+            lone_block2: None,
         }
     }
 
@@ -199,6 +206,20 @@ impl Req {
     pub fn with_early_block2(mut self, szx: u8) -> Req {
         self.szx = szx.min(6);
         self.early_block2 = true;
+        self
+    }
+
+    /// Sends only block `num` of the body (with M set) and ends with its
+    /// answer.
+    pub fn with_lone_block1(mut self, num: u32) -> Req {
+        self.lone_block1 = Some(num);
+        self
+    }
+
+    /// Asks only for block `num` (of the block size set with
+    /// [`Req::with_block_szx`]) and ends with it.
+    pub fn with_lone_block2(mut self, num: u32) -> Req {
+        self.lone_block2 = Some(num);
         self
     }
 

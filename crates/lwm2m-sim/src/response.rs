@@ -28,6 +28,8 @@ pub struct Response {
     pub max_age: Option<u32>,
     /// Location-Path segments (Create).
     pub location: Vec<String>,
+    /// Size1 (with 4.13: the largest body the client takes).
+    pub size1: Option<u32>,
     /// Observe sequence number of the (first) response.
     pub observe: Option<u32>,
     /// Number of Block2 blocks the body came in (1 without Block2).
@@ -112,6 +114,8 @@ pub enum OpError {
     Reset,
     /// The endpoint could not build or queue the request.
     Send,
+    /// The test abandoned it ([`crate::Exchanges::abandon`]).
+    Abandoned,
     /// A Block1 transfer got a bad 2.31 (or 4.13).
     Block1,
     /// A Block2 transfer broke off: the ETag changed, a block went missing
