@@ -209,15 +209,29 @@ impl Exchanges {
             }),
             None => None,
         };
-        let (block1, payload) = match &op.block1 {
-            Some(s) => {
+        let (block1, payload) = match (&op.block1, op.req.lone_block1) {
+            (_, Some(num)) => {
+                let size = 1usize << (op.req.szx + 4);
+                let start = (num as usize).saturating_mul(size);
+                let end = start.saturating_add(size).min(op.req.body.len());
+                let b = Block {
+                    num,
+                    more: true,
+                    szx: op.req.szx,
+                };
+                (
+                    Some((b, op.req.body.len())),
+                    op.req.body.get(start..end).unwrap_or(&[]),
+                )
+            }
+            (Some(s), None) => {
                 let (b, r) = s.next_block();
                 (
                     Some((b, op.req.body.len())),
                     op.req.body.get(r).unwrap_or(&[]),
                 )
             }
-            None => (None, op.req.body.as_slice()),
+            (None, None) => (None, op.req.body.as_slice()),
         };
         let block2 = if block1.is_some_and(|(b, _)| b.more) {
             None

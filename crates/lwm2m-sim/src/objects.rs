@@ -8,6 +8,8 @@
 //! - [`Counter`] (/1101): creatable instances with an executable resource;
 //!   every committed Execute and Create is logged with its arguments.
 //! - [`Sensor`] (/3303, IPSO Temperature): one float the application sets.
+//! - [`Package`] (/1102): a streaming resource (like the firmware package)
+//!   that receives Block1 chunks as they arrive; logs every chunk.
 //!
 //! State lives in a [`Txn`], so rollback is exact and the logs of a
 //! rolled-back request vanish with it.
@@ -23,6 +25,8 @@ use lwm2m_core::dm::{
 pub const BLOB_OID: u16 = 1100;
 /// Object ID of [`Counter`].
 pub const COUNTER_OID: u16 = 1101;
+/// Object ID of [`Package`].
+pub const PACKAGE_OID: u16 = 1102;
 /// Object ID of [`Sensor`] (IPSO Temperature).
 pub const SENSOR_OID: u16 = 3303;
 
@@ -47,6 +51,16 @@ pub const COUNTER: ObjectDef = ObjectDef::new(
     ],
 )
 .multiple();
+
+/// [`Package`]'s definition: 0 Package (opaque, W, streaming), 1 Size
+/// (integer, R).
+pub const PACKAGE: ObjectDef = ObjectDef::new(
+    PACKAGE_OID,
+    &[
+        ResourceDef::new(0, "Package", Operations::W, DataType::Opaque).streaming(),
+        ResourceDef::new(1, "Size", Operations::R, DataType::Integer),
+    ],
+);
 
 /// [`Sensor`]'s definition: IPSO 3303 with 5700 Sensor Value (float) and
 /// 5701 Sensor Units.
@@ -295,5 +309,86 @@ impl Object for Sensor {
             5701 => Ok(Value::str("Cel")),
             _ => Err(DmError::NotFound),
         }
+    }
+}
+
+/// A streaming resource. See the module doc.
+#[derive(Debug, Default)]
+pub struct Package {
+    data: Txn<Vec<u8>>,
+    /// Every chunk handed over: offset, length, last.
+    pub chunks: Vec<(usize, usize, bool)>,
+    /// Transactions begun on this object.
+    pub begins: u32,
+    /// Transactions committed.
+    pub commits: u32,
+    /// Transactions rolled back.
+    pub rollbacks: u32,
+}
+
+impl Package {
+    /// A package holding `data`.
+    pub fn new(data: Vec<u8>) -> Package {
+        Package {
+            data: Txn::new(data),
+            ..Package::default()
+        }
+    }
+
+    /// The bytes held (live state: inside an open transaction, what has
+    /// arrived so far).
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// Whether a transaction is open on it.
+    pub fn in_transaction(&self) -> bool {
+        self.data.in_transaction()
+    }
+}
+
+impl Object for Package {
+    fn def(&self) -> &'static ObjectDef {
+        &PACKAGE
+    }
+    fn read(&self, _: Iid, rid: Rid, _: Option<Riid>) -> Result<Value<'_>, DmError> {
+        match rid {
+            1 => Ok(Value::Integer(
+                i64::try_from(self.data.len()).unwrap_or(i64::MAX),
+            )),
+            _ => Err(DmError::NotFound),
+        }
+    }
+    fn write_chunk(
+        &mut self,
+        _: Iid,
+        rid: Rid,
+        offset: usize,
+        bytes: &[u8],
+        last: bool,
+    ) -> Result<(), DmError> {
+        if rid != 0 {
+            return Err(DmError::NotFound);
+        }
+        self.chunks.push((offset, bytes.len(), last));
+        if offset == 0 {
+            self.data.clear();
+        } else if offset != self.data.len() {
+            return Err(DmError::RequestEntityIncomplete);
+        }
+        self.data.extend_from_slice(bytes);
+        Ok(())
+    }
+    fn begin(&mut self) {
+        self.begins += 1;
+        self.data.begin();
+    }
+    fn commit(&mut self) {
+        self.commits += 1;
+        self.data.commit();
+    }
+    fn rollback(&mut self) {
+        self.rollbacks += 1;
+        self.data.rollback();
     }
 }

@@ -81,16 +81,44 @@ pub fn request(w: &mut World, s: Addr, c: Addr, req: Req) -> OpId {
 /// Issues `req` and runs until its response arrives (within 300 s).
 #[track_caller]
 pub fn roundtrip(w: &mut World, s: Addr, c: Addr, req: Req) -> Response {
-    let op = request(w, s, c, req.clone());
+    let what = format!("{} /{}", req.method, req.path.join("/"));
+    let op = request(w, s, c, req);
     let r = w.await_op::<ScriptedServer>(s, op, Duration::from_secs(300));
-    assert_eq!(r, Ok(()), "{req:?} did not complete");
+    assert_eq!(r, Ok(()), "{what} did not complete");
     match srv(w, s).outcome(op).unwrap() {
         Ok(resp) => resp.clone(),
-        Err(e) => panic!("{req:?} failed: {e:?}"),
+        Err(e) => panic!("{what} failed: {e:?}"),
     }
 }
 
 /// Virtual instant `secs` seconds after `t`.
 pub fn after(t: Instant, secs: u64) -> Instant {
     t + Duration::from_secs(secs)
+}
+
+/// A client with `config` for `accounts` (and optionally the
+/// Bootstrap-Server).
+pub fn client_cfg(w: &World, config: Config, seed: u64, accounts: &[Account], bs: bool) -> Client {
+    setup::client(
+        config,
+        w.now(),
+        seed,
+        accounts,
+        bs.then_some("coap://bs:5683"),
+    )
+    .unwrap()
+}
+
+/// Two servers s1 (SSID 1) and s2 (SSID 2).
+pub fn two_accounts() -> [Account; 2] {
+    [
+        Account::new(1, "coap://s1:5683"),
+        Account::new(2, "coap://s2:5683"),
+    ]
+}
+
+/// A link with a fixed one-way delay of `ms` milliseconds.
+pub fn delayed_link(ms: u64) -> LinkProfile {
+    let d = Duration::from_millis(ms);
+    LinkProfile::perfect().with_delay(d, d)
 }
