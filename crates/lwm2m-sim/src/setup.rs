@@ -23,6 +23,9 @@ pub struct Account {
     pub binding: String,
     /// Notification Storing When Disabled or Offline (/1/x/6).
     pub storing: bool,
+    /// Mute Send (/1/x/23); absent means muted (Core 1.1 E.2), so the
+    /// factory configuration sets it.
+    pub mute_send: bool,
 }
 
 impl Account {
@@ -34,6 +37,7 @@ impl Account {
             lifetime: 86_400,
             binding: "U".into(),
             storing: true,
+            mute_send: false,
         }
     }
 
@@ -75,6 +79,7 @@ pub fn client(
         sec.insert(SecurityInstance::server(iid, a.ssid, &a.uri));
         let mut s = ServerInstance::new(iid, a.ssid, a.lifetime).with_binding(&a.binding);
         s.notification_storing = a.storing;
+        s.mute_send = Some(a.mute_send);
         srv.insert(s);
     }
     if let Some(uri) = bootstrap {
