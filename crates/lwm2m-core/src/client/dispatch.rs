@@ -395,6 +395,7 @@ impl Client {
         origin: Origin,
         payload: &[u8],
     ) {
+        let link = self.links.get(li).map(|l| l.id);
         let result = match op {
             Operation::Read(path) => {
                 return self.respond_read(now, li, msg, id, origin, path, false);
@@ -456,15 +457,19 @@ impl Client {
             }
             Operation::BootstrapWrite(path) => self.do_bootstrap_write(msg, path, payload),
             Operation::BootstrapDelete(path) => {
-                let r = bs::bootstrap_delete(&mut self.dm, &mut self.attrs, &path);
-                if r.is_ok() {
-                    self.observations.clear();
-                }
-                r.map(|()| Reply::Code(Code::DELETED))
+                // Observations stay until the session commits (then every
+                // registration restarts): a rollback keeps them valid.
+                bs::bootstrap_delete(&mut self.dm, &mut self.attrs, &path)
+                    .map(|()| Reply::Code(Code::DELETED))
             }
             Operation::BootstrapFinish => self
                 .bootstrap_finish(now)
                 .map(|()| Reply::Code(Code::CHANGED)),
+        };
+        // The operation may have closed links (a committed bootstrap, a
+        // deleted Server instance), moving ours in `self.links`.
+        let Some(li) = link.and_then(|l| self.link_index(l)) else {
+            return;
         };
         match result {
             Ok(Reply::Code(code)) => self.reply_code(now, li, id, code, None),

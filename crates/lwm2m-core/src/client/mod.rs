@@ -117,6 +117,9 @@ pub struct Client {
     next_link: u16,
     servers: Vec<ServerState>,
     bootstrap: BootstrapState,
+    /// The attributes before the open bootstrap session, restored if it
+    /// rolls back (Bootstrap-Delete removes attributes with instances).
+    bootstrap_attrs: Option<AttributeStore>,
     observations: Vec<Observation>,
     locks: Vec<Lock>,
     streams: Vec<Stream>,
@@ -173,6 +176,7 @@ impl Client {
             next_link: 0,
             servers: Vec::new(),
             bootstrap: BootstrapState::Idle,
+            bootstrap_attrs: None,
             observations: Vec::new(),
             locks: Vec::new(),
             streams: Vec::new(),
