@@ -122,3 +122,11 @@ pub fn delayed_link(ms: u64) -> LinkProfile {
     let d = Duration::from_millis(ms);
     LinkProfile::perfect().with_delay(d, d)
 }
+
+/// Runs the world up to exactly `t` (events at `t` included).
+#[track_caller]
+pub fn run_to(w: &mut World, t: Instant) {
+    assert!(w.now() <= t, "{:?} is past {t:?}", w.now());
+    let _ = w.run_until(t, |_| false);
+    assert_eq!(w.now(), t);
+}
