@@ -8,6 +8,8 @@
 //!   servers that record what clients send and issue requests through a
 //!   real CoAP endpoint ([`exchanges`]), with typed outcomes ([`response`])
 //!   for typed requests ([`request`]);
+//! - [`server_node`]: the bundled server (`lwm2m-server`'s sans-IO core)
+//!   as a node;
 //! - [`objects`]: small test objects that log what the engine did to them;
 //! - [`setup`]: factory configurations in a few lines.
 //!
@@ -22,6 +24,7 @@ pub mod objects;
 pub mod request;
 pub mod response;
 pub mod scripted_server;
+pub mod server_node;
 pub mod setup;
 pub mod world;
 
@@ -32,5 +35,6 @@ pub use net::{Addr, Burst, Datagram, LinkProfile, NetStats, Network};
 pub use request::{Req, encode};
 pub use response::{Notification, OpError, Recorded, Response, Types, decode};
 pub use scripted_server::{RegScript, Registration, ScriptedServer, Sent};
+pub use server_node::ServerNode;
 pub use setup::Account;
 pub use world::{Node, Stall, World};

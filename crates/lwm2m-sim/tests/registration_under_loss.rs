@@ -85,17 +85,36 @@ fn run(seed: u64) -> Tally {
     for (args, op) in &executes {
         let n = log.iter().filter(|a| *a == args).count();
         assert!(n <= 1, "seed {seed}: {args} executed {n} times");
-        if srv(&w, S1).response(*op).is_some_and(|r| r.code == Code::CHANGED) {
+        if srv(&w, S1)
+            .response(*op)
+            .is_some_and(|r| r.code == Code::CHANGED)
+        {
             assert_eq!(n, 1, "seed {seed}: {args} acknowledged but not executed");
         }
     }
-    assert_eq!(log.len(), executes.iter().filter(|(a, _)| log.contains(&a.as_str())).count());
+    assert_eq!(
+        log.len(),
+        executes
+            .iter()
+            .filter(|(a, _)| log.contains(&a.as_str()))
+            .count()
+    );
     let created = ctr.created().to_vec();
-    assert!(created.len() <= creates.len(), "seed {seed}: {created:?} from {} Creates", creates.len());
+    assert!(
+        created.len() <= creates.len(),
+        "seed {seed}: {created:?} from {} Creates",
+        creates.len()
+    );
     for op in &creates {
-        if let Some(r) = srv(&w, S1).response(*op).filter(|r| r.code == Code::CREATED) {
+        if let Some(r) = srv(&w, S1)
+            .response(*op)
+            .filter(|r| r.code == Code::CREATED)
+        {
             let iid: u16 = r.location[1].parse().unwrap();
-            assert!(created.contains(&iid), "seed {seed}: {iid} acknowledged, not created");
+            assert!(
+                created.contains(&iid),
+                "seed {seed}: {iid} acknowledged, not created"
+            );
         }
     }
     let s = srv(&w, S1);
@@ -108,7 +127,10 @@ fn run(seed: u64) -> Tally {
 }
 
 fn seeds() -> Vec<u64> {
-    if let Some(one) = std::env::var("LWM2M_SIM_SEED").ok().and_then(|s| s.parse().ok()) {
+    if let Some(one) = std::env::var("LWM2M_SIM_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
         return vec![one];
     }
     let n = std::env::var("LWM2M_SIM_SEEDS")
@@ -132,7 +154,9 @@ fn every_client_ends_registered_and_nothing_runs_twice() {
                 executed += t.executed;
             }
             Err(e) => {
-                eprintln!("registration_under_loss failed with seed {seed} (rerun: LWM2M_SIM_SEED={seed})");
+                eprintln!(
+                    "registration_under_loss failed with seed {seed} (rerun: LWM2M_SIM_SEED={seed})"
+                );
                 resume_unwind(e);
             }
         }
