@@ -70,6 +70,9 @@ struct Op {
     recent_mids: VecDeque<u16>,
     /// A continuation fetching the rest of a notification of `parent`.
     parent: Option<(usize, Notification)>,
+    /// The token the request must carry (an Observe cancellation reuses
+    /// the observation's, RFC 7641 §3.6).
+    fixed_token: Option<Token>,
 }
 
 impl Op {
@@ -92,6 +95,7 @@ impl Op {
             notifications: Vec::new(),
             recent_mids: VecDeque::new(),
             parent: None,
+            fixed_token: None,
         }
     }
 
@@ -242,9 +246,13 @@ impl Exchanges {
             .entry(op.to)
             .or_insert_with(|| Endpoint::new(params.clone(), limits.clone(), rng.next_u64()));
         let req = &op.req;
-        let r = ep.request(req.confirmable, req.method, |m| {
+        let build = |m: &mut lwm2m_core::coap::MessageBuilder<'_>| {
             req.emit(m, observe, block2, block1, payload)
-        });
+        };
+        let r = match op.fixed_token.filter(|_| first) {
+            Some(t) => ep.request_with_token(t, req.confirmable, req.method, build),
+            None => ep.request(req.confirmable, req.method, build),
+        };
         match r {
             Ok(token) => {
                 op.sent += 1;
@@ -619,6 +627,30 @@ impl Exchanges {
             self.observations.remove(&(o.to, t));
             self.cancelled.insert((o.to, t));
         }
+    }
+
+    /// Cancels observation `id` actively: a GET (FETCH for a composite)
+    /// with Observe=1 on the observation's token (RFC 7641 §3.6, Core 1.1
+    /// §6.4). Returns the cancelling request, whose response is the
+    /// current value.
+    pub fn cancel_observe_active(&mut self, now: Instant, id: OpId) -> Option<OpId> {
+        let o = self.ops.get(id.0)?;
+        let token = o.obs_token?;
+        let (to, req) = (o.to, o.req.clone());
+        self.cancel_observe(id);
+        let cid = self.ops.len();
+        let mut op = Op::new(
+            now,
+            to,
+            Req {
+                observe: Some(1),
+                ..req
+            },
+        );
+        op.fixed_token = Some(token);
+        self.ops.push(op);
+        self.send(cid);
+        Some(OpId(cid))
     }
 
     /// Number of requests issued so far.

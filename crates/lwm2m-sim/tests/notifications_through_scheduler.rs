@@ -310,3 +310,57 @@ fn hqmax_bounds_what_is_stored_per_observation() {
     assert_eq!(vals, [64.0, 65.0]);
     assert!(cn(&w, C).client.stats().stored_dropped >= 3);
 }
+
+/// A GET with Observe=1 on the observation's token cancels it (RFC 7641
+/// §3.6): answered with the current value, and no notification follows.
+#[test]
+fn get_with_observe_1_cancels() {
+    let Setup { mut w, sensor } = setup(10, Account::new(1, "coap://s1:5683"));
+    let (op, _) = observe(&mut w, "pmin=0");
+    set(&mut w, sensor, 25.0);
+    w.run_for(Duration::from_secs(1)).unwrap();
+    assert_eq!(notes(&w, op).len(), 1);
+    let cancel = w
+        .with::<ScriptedServer, _>(S1, |s, now| s.cancel_observe_active(now, op))
+        .unwrap()
+        .unwrap();
+    w.await_op::<ScriptedServer>(S1, cancel, Duration::from_secs(5))
+        .unwrap();
+    let r = srv(&w, S1).response(cancel).unwrap();
+    assert_eq!((r.code, r.observe), (Code::CONTENT, None));
+    assert_eq!(cn(&w, C).client.observation_count(), 0);
+    set(&mut w, sensor, 26.0);
+    w.run_for(Duration::from_secs(5)).unwrap();
+    assert_eq!(notes(&w, op).len(), 1, "nothing after the cancellation");
+}
+
+/// Deleting an observed instance ends its observation with a final 4.04
+/// notification (Core 1.1 §6.4.2).
+#[test]
+fn deleting_the_observed_instance_ends_with_4_04() {
+    let mut w = World::new(11, instant_link());
+    let mut c = client(&w, "del", 11, &[Account::new(1, "coap://s1:5683")], false);
+    c.add_object(lwm2m_sim::objects::Counter::new()).unwrap();
+    w.add_node_at(C, node(c));
+    w.add_node_at(S1, ScriptedServer::new(11));
+    await_registered(&mut w, C, S1, 1, Duration::from_secs(10), 11);
+    let r = roundtrip(
+        &mut w,
+        S1,
+        C,
+        Req::create(1101, lwm2m_core::content::Format::Tlv, vec![]),
+    );
+    let path = format!("/1101/{}", r.location[1]);
+    let op = request(&mut w, S1, C, Req::observe(&path));
+    w.await_op::<ScriptedServer>(S1, op, Duration::from_secs(1))
+        .unwrap();
+    assert!(srv(&w, S1).is_observing(op));
+    let r = roundtrip(&mut w, S1, C, Req::delete(&path));
+    assert_eq!(r.code, Code::DELETED);
+    w.run_for(Duration::from_secs(1)).unwrap();
+    let n = notes(&w, op);
+    assert_eq!(n.len(), 1);
+    assert_eq!(n[0].code, Code::NOT_FOUND);
+    assert!(!srv(&w, S1).is_observing(op));
+    assert_eq!(cn(&w, C).client.observation_count(), 0);
+}
