@@ -135,9 +135,13 @@ pub struct Client {
     /// Work due at once (a notification to evaluate, a changed object list).
     kick: bool,
     objects_changed: bool,
+    /// The Security or Server object changed: re-read the accounts.
+    servers_changed: bool,
     next_send_id: u32,
     /// Plaintext of a decrypted datagram / a datagram before encryption.
     scratch: Vec<u8>,
+    /// Last datagrams of closed links, sent before their Close event.
+    parting: VecDeque<(LinkId, Vec<u8>)>,
     /// Observations restored from a previous run, waiting for their server.
     saved_observations: Vec<saved::SavedObservation>,
     /// Notifications restored from a previous run, waiting for their server.
@@ -195,8 +199,10 @@ impl Client {
             stopping: false,
             kick: true,
             objects_changed: false,
+            servers_changed: false,
             next_send_id: 1,
             scratch,
+            parting: VecDeque::new(),
             saved_observations: Vec::new(),
             saved_stored: Vec::new(),
             stats: ClientStats::default(),
@@ -437,6 +443,29 @@ impl Client {
     fn close_link(&mut self, id: LinkId) {
         if let Some(i) = self.link_index(id) {
             let mut l = self.links.swap_remove(i);
+            // What the link still had to say (the answer to the request that
+            // closed it: a server deleting its own account) goes out first;
+            // the socket closes after it.
+            let now = self.now;
+            let mut buf = alloc::vec![0u8; self.config.limits.coap.max_message_size];
+            let mut parting = 0;
+            while let Some(n) = l.endpoint.poll_transmit(now, &mut buf) {
+                let plain = buf.get(..n).unwrap_or(&[]);
+                let datagram = match l.session.as_mut() {
+                    None => Some(plain.to_vec()),
+                    Some(s) => {
+                        let mut out = alloc::vec![0u8; n + 128];
+                        s.encrypt(plain, &mut out).ok().map(|len| {
+                            out.truncate(len);
+                            out
+                        })
+                    }
+                };
+                if let Some(d) = datagram {
+                    self.parting.push_back((id, d));
+                    parting += 1;
+                }
+            }
             if let Some(s) = l.session.as_mut() {
                 s.close();
             }
@@ -452,7 +481,9 @@ impl Client {
             for s in dropped {
                 self.dm.abandon(s.txn);
             }
-            self.push_event(Event::Close { link: id });
+            if parting == 0 {
+                self.push_event(Event::Close { link: id });
+            }
         }
     }
 
@@ -582,6 +613,15 @@ impl Client {
     /// `limits.coap.max_message_size` bytes, plus DTLS overhead for secure
     /// links).
     pub fn poll_transmit(&mut self, buf: &mut [u8]) -> Option<Transmit> {
+        if let Some((link, d)) = self.parting.pop_front() {
+            if !self.parting.iter().any(|(l, _)| *l == link) {
+                self.push_event(Event::Close { link });
+            }
+            if let Some(dst) = buf.get_mut(..d.len()) {
+                dst.copy_from_slice(&d);
+                return Some(Transmit { link, len: d.len() });
+            }
+        }
         let now = self.now;
         let mut scratch = core::mem::take(&mut self.scratch);
         let mut out = None;
