@@ -91,6 +91,8 @@ impl DownloadPolicy {
 #[derive(Clone, Debug)]
 struct Source {
     uri: ServerUri,
+    /// Uri-Host, for a host given by name (RFC 7252 §6.4 step 5).
+    host: Option<String>,
     segments: Vec<Vec<u8>>,
     queries: Vec<Vec<u8>>,
     security_iid: crate::dm::Iid,
@@ -106,6 +108,8 @@ struct Download {
     /// Our GET in flight.
     token: Option<Token>,
     fetch: Block2Fetcher,
+    /// The block size exponent asked for.
+    szx: u8,
     /// Whether the application's `open` (or `resume`) ran.
     opened: bool,
     failures: u8,
@@ -132,6 +136,11 @@ impl Downloads {
 fn firmware(dm: &mut Registry) -> Option<&mut Firmware> {
     let any: &mut dyn core::any::Any = dm.get_mut(FIRMWARE_UPDATE)?;
     any.downcast_mut::<Firmware>()
+}
+
+fn firmware_ref(dm: &Registry) -> Option<&Firmware> {
+    let any: &dyn core::any::Any = dm.get(FIRMWARE_UPDATE)?;
+    any.downcast_ref::<Firmware>()
 }
 
 fn hex(b: u8) -> Option<u8> {
@@ -205,7 +214,13 @@ fn source(dm: &Registry, uri: &str, dtls: bool) -> Result<Source, UpdateResult> 
     } else {
         0
     };
+    let host = u
+        .host
+        .parse::<core::net::IpAddr>()
+        .is_err()
+        .then(|| String::from(u.host));
     Ok(Source {
+        host,
         uri: ServerUri {
             secure,
             host: String::from(u.host),
@@ -223,7 +238,7 @@ fn source(dm: &Registry, uri: &str, dtls: bool) -> Result<Source, UpdateResult> 
 fn szx_for(offset: u64, szx: u8) -> Option<u8> {
     (0..=szx.min(6))
         .rev()
-        .find(|s| offset % (1u64 << (s + 4)) == 0)
+        .find(|s| offset.is_multiple_of(1u64 << (s + 4)))
 }
 
 impl Client {
@@ -246,13 +261,21 @@ impl Client {
     /// `persist::extra_kind::FIRMWARE_DOWNLOAD` (see
     /// [`crate::objects::Firmware::download_state`]).
     pub fn firmware_download_state(&self) -> Option<DownloadState> {
-        let any: &dyn core::any::Any = self.dm.get(FIRMWARE_UPDATE)?;
-        any.downcast_ref::<Firmware>()?.download_state()
+        firmware_ref(&self.dm)?.download_state()
     }
 
-    /// When the download or the firmware update wants a step.
+    /// When the download or the firmware update wants a step: at once for
+    /// an Update to apply or a download to start (also when the
+    /// application asked for them between two inputs), after the back-off
+    /// for a download to resume.
     pub(super) fn download_deadline(&self) -> Option<Instant> {
         if self.downloads.apply_armed {
+            return Some(self.now);
+        }
+        if !self.dm.in_session()
+            && let Some(fw) = firmware_ref(&self.dm)
+            && (fw.update_due() || (self.downloads.active.is_none() && fw.pull_request().is_some()))
+        {
             return Some(self.now);
         }
         let d = self.downloads.active.as_ref()?;
@@ -314,8 +337,7 @@ impl Client {
         for e in raised {
             self.push_event(Event::Object(e));
         }
-        if changed {
-            self.mark_changed(&Path::instance(FIRMWARE_UPDATE, 0));
+        if changed && self.mark_changed(&Path::instance(FIRMWARE_UPDATE, 0)) {
             self.kick = true;
         }
     }
@@ -343,7 +365,13 @@ impl Client {
             Ok(s) => s,
             Err(result) => return self.fail_download(result),
         };
-        let policy = self.downloads.policy;
+        let mut policy = self.downloads.policy;
+        // Blocks no larger than the link's own and than a datagram holds.
+        let limits = &self.config.limits.coap;
+        policy.block_szx = policy.block_szx.min(limits.block_szx).min(6);
+        while policy.block_szx > 0 && (16usize << policy.block_szx) + 64 > limits.max_message_size {
+            policy.block_szx -= 1;
+        }
         let Some(fw) = firmware(&mut self.dm) else {
             return;
         };
@@ -369,6 +397,7 @@ impl Client {
             link: None,
             token: None,
             fetch,
+            szx: policy.block_szx,
             opened,
             failures: 0,
             restarts: 0,
@@ -431,6 +460,9 @@ impl Client {
         let token = l
             .endpoint
             .request(true, Code::GET, |m| {
+                if let Some(h) = &src.host {
+                    m.option(option::URI_HOST, h.as_bytes())?;
+                }
                 for s in &src.segments {
                     m.option(option::URI_PATH, s)?;
                 }
@@ -497,7 +529,6 @@ impl Client {
         if give_up {
             self.fail_download(UpdateResult::ConnectionLost);
         }
-        self.kick = true;
     }
 
     fn on_download_response(
@@ -524,7 +555,7 @@ impl Client {
                     return self.fail_download(UpdateResult::ConnectionLost);
                 }
                 // The file changed: start over from byte 0.
-                d.fetch = Block2Fetcher::new(policy.block_szx, policy.max_size);
+                d.fetch = Block2Fetcher::new(d.szx, policy.max_size);
                 d.opened = false;
                 return self.next_block(now, link);
             }

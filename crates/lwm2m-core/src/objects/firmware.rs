@@ -1052,4 +1052,4 @@ impl Object for Firmware {
 
 #[cfg(test)]
 #[path = "firmware_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -182,7 +182,7 @@ fn downloaded(image: &[u8]) -> (Registry, Handle<Firmware>) {
 fn definition_and_initial_values() {
     assert!(DEF.is_well_formed());
     assert_eq!((DEF.id, DEF.version.to_string()), (5, "1.1".into()));
-    assert!(!DEF.multiple);
+    const { assert!(!DEF.multiple) };
     let pkg = DEF.resource(rid::PACKAGE).unwrap();
     assert!(pkg.streaming && pkg.mandatory && pkg.operations == Operations::W);
     for r in [0, 1, 2, 3, 5, 9] {
