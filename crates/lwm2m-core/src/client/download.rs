@@ -299,16 +299,19 @@ impl Client {
             self.downloads.apply_armed = false;
             return;
         };
-        let wanted = fw.pull_request().map(|p| String::from(p.uri));
         let update_due = fw.update_due();
-        match (&wanted, &self.downloads.active) {
-            (None, Some(_)) => self.drop_download(),
-            (Some(w), Some(d)) if *w != d.package_uri => {
-                self.drop_download();
-                self.start_download(now, w);
-            }
-            (Some(w), None) => self.start_download(now, w),
-            _ => {}
+        // Allocates only when a download starts.
+        let (stop, start) = match (fw.pull_request(), &self.downloads.active) {
+            (None, Some(_)) => (true, None),
+            (Some(p), Some(d)) if p.uri != d.package_uri => (true, Some(String::from(p.uri))),
+            (Some(p), None) => (false, Some(String::from(p.uri))),
+            _ => (false, None),
+        };
+        if stop {
+            self.drop_download();
+        }
+        if let Some(uri) = start {
+            self.start_download(now, &uri);
         }
         self.drive_download(now);
         if update_due && self.downloads.apply_armed {
@@ -326,17 +329,10 @@ impl Client {
     /// Passes what the Firmware object raised to the application and
     /// notifies its observers.
     fn step_firmware_events(&mut self) {
-        let Some(fw) = firmware(&mut self.dm) else {
-            return;
-        };
-        let mut raised = Vec::new();
-        while let Some(e) = fw.poll_event() {
-            raised.push(e);
-        }
-        let changed = fw.take_changed();
-        for e in raised {
+        while let Some(e) = firmware(&mut self.dm).and_then(|f| f.poll_event()) {
             self.push_event(Event::Object(e));
         }
+        let changed = firmware(&mut self.dm).is_some_and(|f| f.take_changed());
         if changed && self.mark_changed(&Path::instance(FIRMWARE_UPDATE, 0)) {
             self.kick = true;
         }
@@ -570,13 +566,12 @@ impl Client {
         d.failures = 0;
         let first = !d.opened;
         d.opened = true;
-        let etag = d.fetch.etag().map(<[u8]>::to_vec);
         let size = msg.size2().map(u64::from);
         let Some(fw) = firmware(&mut self.dm) else {
             return self.drop_download();
         };
         let ok = (!first || fw.pull_open(size))
-            && fw.pull_write(chunk.bytes, etag.as_deref(), size)
+            && fw.pull_write(chunk.bytes, d.fetch.etag(), size)
             && (chunk.more || fw.pull_finish());
         if !ok || !chunk.more {
             // Failed (the object is Idle with the result) or Downloaded.

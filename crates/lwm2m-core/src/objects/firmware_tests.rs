@@ -777,3 +777,79 @@ fn restore_download_resumes_a_saved_pull() {
     );
     assert_eq!(sr(&reg, h), (State::Idle, UpdateResult::Initial));
 }
+
+#[test]
+fn resources_read_and_written_in_every_format() {
+    use crate::content::Format;
+    use crate::objects::testutil::{ALL, HIERARCHICAL, read_as, write_as};
+    let instance = |uri: &str| {
+        alloc::vec![
+            e("/5/0/1", Value::String(String::from(uri).into())),
+            e("/5/0/3", Value::Integer(1)),
+            e("/5/0/5", Value::Integer(0)),
+            e("/5/0/8/0", Value::Integer(0)),
+            e("/5/0/8/1", Value::Integer(1)),
+            e("/5/0/9", Value::Integer(2)),
+            e("/5/0/11", Value::Integer(2)),
+            e("/5/0/13", Value::Unsigned(60)),
+        ]
+    };
+    let writable = [
+        e("/5/0/1", Value::str("coap://h/fw")),
+        e("/5/0/11", Value::Integer(2)),
+        e("/5/0/13", Value::Unsigned(60)),
+    ];
+    for f in HIERARCHICAL {
+        let (mut reg, _) = setup(App::default());
+        write_as(&mut reg, S, "/5/0", WriteMode::Update, f, &writable).unwrap();
+        let got = read_as(&reg, S, "/5/0", f).unwrap();
+        assert_eq!(got, instance("coap://h/fw"), "{f:?}");
+        // An invalid Severity in the same request: nothing changes.
+        let (mut reg, h) = setup(App::default());
+        let bad = [
+            e("/5/0/1", Value::str("coap://h/fw")),
+            e("/5/0/11", Value::Integer(7)),
+        ];
+        assert_eq!(
+            write_as(&mut reg, S, "/5/0", WriteMode::Update, f, &bad),
+            Err(DmError::BadRequest),
+            "{f:?}"
+        );
+        assert_eq!(sr(&reg, h), (State::Idle, UpdateResult::Initial));
+        assert_eq!((fw(&reg, h).package_uri(), fw(&reg, h).severity()), ("", 1));
+    }
+    for f in ALL {
+        let (mut reg, _) = setup(App::default());
+        for v in &writable {
+            let path = v.path.to_string();
+            write_as(
+                &mut reg,
+                S,
+                &path,
+                WriteMode::Replace,
+                f,
+                core::slice::from_ref(v),
+            )
+            .unwrap();
+            assert_eq!(read_as(&reg, S, &path, f).unwrap(), [v.clone()], "{f:?}");
+        }
+        assert_eq!(
+            read_as(&reg, S, "/5/0/3", f).unwrap(),
+            [e("/5/0/3", Value::Integer(1))]
+        );
+    }
+    // The package as Opaque (42), whole.
+    let (mut reg, h) = setup(App::default());
+    let pkg = [e("/5/0/0", Value::Opaque(b"\x7fELF".to_vec().into()))];
+    write_as(
+        &mut reg,
+        S,
+        "/5/0/0",
+        WriteMode::Replace,
+        Format::Opaque,
+        &pkg,
+    )
+    .unwrap();
+    assert_eq!(sr(&reg, h), (State::Downloaded, UpdateResult::Initial));
+    assert_eq!(app(&reg, h).flash, b"\x7fELF");
+}
