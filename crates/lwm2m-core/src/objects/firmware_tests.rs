@@ -831,7 +831,11 @@ fn resources_read_and_written_in_every_format() {
                 core::slice::from_ref(v),
             )
             .unwrap();
-            assert_eq!(read_as(&reg, S, &path, f).unwrap(), [v.clone()], "{f:?}");
+            assert_eq!(
+                read_as(&reg, S, &path, f).unwrap(),
+                core::slice::from_ref(v),
+                "{f:?}"
+            );
         }
         assert_eq!(
             read_as(&reg, S, "/5/0/3", f).unwrap(),
