@@ -34,8 +34,11 @@ mod link;
 mod observe;
 mod outgoing;
 mod register;
+mod respond;
+mod saved;
 mod send;
 mod timers;
+mod transfer;
 pub mod uri;
 
 #[cfg(test)]
@@ -46,6 +49,7 @@ use alloc::vec::Vec;
 
 pub use download::DownloadPolicy;
 pub use event::{Event, Failure, LinkId, ServerUri, Transmit};
+pub use saved::SavedError;
 pub use send::SendError;
 pub use timers::TimerReason;
 
@@ -135,6 +139,10 @@ pub struct Client {
     next_send_id: u32,
     /// Plaintext of a decrypted datagram / a datagram before encryption.
     scratch: Vec<u8>,
+    /// Observations restored from a previous run, waiting for their server.
+    saved_observations: Vec<saved::SavedObservation>,
+    /// Notifications restored from a previous run, waiting for their server.
+    saved_stored: Vec<(Ssid, register::Stored)>,
     stats: ClientStats,
 }
 
@@ -190,6 +198,8 @@ impl Client {
             objects_changed: false,
             next_send_id: 1,
             scratch,
+            saved_observations: Vec::new(),
+            saved_stored: Vec::new(),
             stats: ClientStats::default(),
             config,
         })
@@ -329,11 +339,25 @@ impl Client {
         self.stopping && self.servers.iter().all(|s| s.is_stopped())
     }
 
-    /// The driver could not open (or lost) the socket of `link`.
+    /// The driver could not open (or lost) the socket of `link`: every
+    /// request in flight on it fails now (Register and Bootstrap-Request
+    /// are retried as their back-off says, on a new link).
     pub fn link_failed(&mut self, now: Instant, link: LinkId) {
         self.now = self.now.max(now);
-        if let Some(l) = self.links.iter_mut().find(|l| l.id == link) {
-            l.failed = true;
+        let now = self.now;
+        let pending = match self.links.iter_mut().find(|l| l.id == link) {
+            Some(l) => {
+                l.failed = true;
+                l.uploads.clear();
+                for (token, _) in &l.pending {
+                    l.endpoint.cancel_request(*token);
+                }
+                core::mem::take(&mut l.pending)
+            }
+            None => return,
+        };
+        for (_, purpose) in pending {
+            self.fail_purpose(now, link, purpose, Failure::Unreachable);
         }
         self.kick = true;
     }

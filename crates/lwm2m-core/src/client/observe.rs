@@ -498,7 +498,10 @@ impl Client {
         let Some(s) = self.servers.get(i) else {
             return;
         };
-        if s.stored.is_empty() || !s.is_registered() || s.asleep {
+        // Only once the registration is confirmed: after a queue-mode wake-up
+        // or a reconnection, the Update's 2.04 comes first.
+        let confirmed = matches!(s.reg, super::register::Reg::Registered { .. });
+        if s.stored.is_empty() || !confirmed || s.asleep {
             return;
         }
         let Some(link) = s.link else {

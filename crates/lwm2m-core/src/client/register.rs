@@ -618,6 +618,7 @@ impl Client {
                 s.asleep = false;
                 let ssid = s.ssid;
                 self.push_event(Event::Registered { ssid });
+                self.revive_saved(now, ssid);
                 self.flush_stored(now, i);
             }
             Purpose::Update => {
@@ -678,7 +679,13 @@ impl Client {
     }
 
     /// A request of ours for `purpose` on `link` failed.
-    fn fail_purpose(&mut self, now: Instant, link: LinkId, purpose: Purpose, why: Failure) {
+    pub(super) fn fail_purpose(
+        &mut self,
+        now: Instant,
+        link: LinkId,
+        purpose: Purpose,
+        why: Failure,
+    ) {
         let server = self.servers.iter().position(|s| s.link == Some(link));
         match (purpose, server) {
             (Purpose::Register, Some(i)) => self.register_failed(now, i, why),

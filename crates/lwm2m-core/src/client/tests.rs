@@ -28,10 +28,14 @@ impl Harness {
     }
 
     fn with_lifetime(lifetime: i64) -> Harness {
+        Harness::with_server(ServerInstance::new(0, 101, lifetime))
+    }
+
+    fn with_server(srv: ServerInstance) -> Harness {
         let mut client = Client::new(Config::new("test-ep"), T0, 7).unwrap();
         let sec = Security::new(4).with(SecurityInstance::server(1, 101, "coap://s1.example"));
         client.add_object(sec).unwrap();
-        let srv = Server::new(4).with(ServerInstance::new(0, 101, lifetime));
+        let srv = Server::new(4).with(srv);
         client.add_object(srv).unwrap();
         let mut a0 = testutil::inst("a");
         a0.num = Some(1);
@@ -435,5 +439,396 @@ fn large_register_goes_block1_and_follows_a_smaller_block_size() {
         text.contains("</1001/0>") && text.contains("</1001/199>"),
         "whole list: {}",
         text.len()
+    );
+}
+
+/// Encodes `entries` under `base` in SenML JSON.
+fn senml(base: Path, entries: &[(Path, crate::dm::Value<'static>)]) -> Vec<u8> {
+    use crate::content::{Encode, Encoder, Entry, Format};
+    let mut buf = [0u8; 1024];
+    let mut w = crate::buf::Writer::new(&mut buf);
+    let mut e = Encoder::new(Format::SenmlJson, base).unwrap();
+    e.begin(&mut w).unwrap();
+    for (p, v) in entries {
+        e.put(&mut w, &Entry::new(*p, v.clone())).unwrap();
+    }
+    e.end(&mut w).unwrap();
+    w.written().to_vec()
+}
+
+fn bootstrap_harness() -> Harness {
+    let mut client = Client::new(Config::new("test-ep"), T0, 9).unwrap();
+    let sec = Security::new(4).with(SecurityInstance::bootstrap(0, "coap://bs.example"));
+    client.add_object(sec).unwrap();
+    client.add_object(Server::new(4)).unwrap();
+    Harness {
+        client,
+        now: T0,
+        sent: Vec::new(),
+        events: Vec::new(),
+        mid: 0x200,
+    }
+}
+
+/// Runs Bootstrap-Request and the given writes; returns the link and the
+/// answer to Bootstrap-Finish.
+fn bootstrap_with(h: &mut Harness, server_ssid: i64) -> (LinkId, Code) {
+    use crate::dm::Value;
+    h.run();
+    let (link, req) = h.take().pop().expect("Bootstrap-Request");
+    let m = Message::parse(&req).unwrap();
+    assert_eq!(m.uri_path().collect::<Vec<_>>(), vec![&b"bs"[..]]);
+    assert_eq!(queries(&m), ["ep=test-ep", "pct=112"]);
+    h.answer(link, &req, Code::CHANGED, |_| {});
+    assert!(h.events.contains(&Event::BootstrapStarted));
+    let sec = senml(
+        Path::instance(0, 1),
+        &[
+            (Path::resource(0, 1, 0), Value::str("coap://s1.example")),
+            (Path::resource(0, 1, 1), Value::Boolean(false)),
+            (Path::resource(0, 1, 2), Value::Integer(3)),
+            (Path::resource(0, 1, 10), Value::Integer(101)),
+        ],
+    );
+    let mid = h.request(link, Code::PUT, |b| {
+        b.option(option::URI_PATH, b"0").unwrap();
+        b.option(option::URI_PATH, b"1").unwrap();
+        b.uint_option(option::CONTENT_FORMAT, 110).unwrap();
+        b.payload(&sec).unwrap();
+    });
+    assert_eq!(
+        Message::parse(&h.response_to(mid)).unwrap().code(),
+        Code::CHANGED
+    );
+    let srv = senml(
+        Path::instance(1, 0),
+        &[
+            (Path::resource(1, 0, 0), Value::Integer(server_ssid)),
+            (Path::resource(1, 0, 1), Value::Integer(300)),
+            (Path::resource(1, 0, 7), Value::str("U")),
+        ],
+    );
+    let mid = h.request(link, Code::PUT, |b| {
+        b.option(option::URI_PATH, b"1").unwrap();
+        b.option(option::URI_PATH, b"0").unwrap();
+        b.uint_option(option::CONTENT_FORMAT, 110).unwrap();
+        b.payload(&srv).unwrap();
+    });
+    assert_eq!(
+        Message::parse(&h.response_to(mid)).unwrap().code(),
+        Code::CHANGED
+    );
+    let mid = h.request(link, Code::POST, |b| {
+        b.option(option::URI_PATH, b"bs").unwrap();
+    });
+    let code = Message::parse(&h.response_to(mid)).unwrap().code();
+    (link, code)
+}
+
+#[test]
+fn client_initiated_bootstrap_then_register() {
+    let mut h = bootstrap_harness();
+    let (_, finish) = bootstrap_with(&mut h, 101);
+    assert_eq!(finish, Code::CHANGED);
+    assert!(h.events.contains(&Event::BootstrapFinished));
+    assert!(h.events.contains(&Event::Persist));
+    h.run();
+    let reg = h.take();
+    let m = Message::parse(&reg.last().expect("Register").1).unwrap();
+    assert_eq!(m.uri_path().collect::<Vec<_>>(), vec![&b"rd"[..]]);
+    assert!(queries(&m).contains(&"lt=300".into()));
+}
+
+#[test]
+fn bootstrap_with_a_broken_configuration_rolls_back_exactly() {
+    let mut h = bootstrap_harness();
+    let before: Vec<_> = crate::objects::security::endpoints(h.client.registry())
+        .map(|e| (e.iid, e.uri.into_owned(), e.bootstrap))
+        .collect();
+    // A Server instance whose SSID has no Security instance.
+    let (_, finish) = bootstrap_with(&mut h, 102);
+    assert_eq!(finish, Code::NOT_ACCEPTABLE);
+    assert!(!h.client.in_bootstrap());
+    let after: Vec<_> = crate::objects::security::endpoints(h.client.registry())
+        .map(|e| (e.iid, e.uri.into_owned(), e.bootstrap))
+        .collect();
+    assert_eq!(before, after, "Security back to the bootstrap account only");
+    assert_eq!(
+        crate::objects::server::accounts(h.client.registry()).count(),
+        0
+    );
+    assert!(
+        h.events
+            .iter()
+            .any(|e| matches!(e, Event::BootstrapFailed { .. }))
+    );
+}
+
+#[test]
+fn dm_requests_during_bootstrap_get_503() {
+    let mut h = Harness::new();
+    let link = h.register();
+    h.take();
+    // Open a session as a Bootstrap-Server request would, and knock from
+    // the DM side (SPEC §1 guarantee 6: only the Bootstrap-Server is served).
+    h.client.dm.begin_session().unwrap();
+    h.client.bootstrap = bootstrap::BootstrapState::Session {
+        deadline: h.now + Duration::from_secs(60),
+        attempt: 0,
+    };
+    let mid = h.request(link, Code::GET, |b| {
+        b.option(option::URI_PATH, b"1000").unwrap();
+    });
+    let r = h.response_to(mid);
+    let m = Message::parse(&r).unwrap();
+    assert_eq!(m.code(), Code::SERVICE_UNAVAILABLE);
+    assert!(m.max_age().is_some());
+    // The session times out and rolls back; the DM server is served again.
+    h.advance(Duration::from_secs(61));
+    assert!(!h.client.in_bootstrap());
+    assert!(h.events.iter().any(|e| matches!(
+        e,
+        Event::BootstrapFailed {
+            reason: Failure::Timeout
+        }
+    )));
+}
+
+#[test]
+fn send_goes_to_dp_and_completes() {
+    let mut h = Harness::new();
+    let link = h.register();
+    h.take();
+    // Mute Send defaults to true when the resource is absent (E.2).
+    assert_eq!(
+        h.client.send(101, &[Path::resource(1000, 0, 3)]),
+        Err(SendError::Muted)
+    );
+    // An absent optional resource is added by a partial update of its
+    // instance (a Write to its own path would be 4.04).
+    let body = senml(
+        Path::instance(1, 0),
+        &[(Path::resource(1, 0, 23), crate::dm::Value::Boolean(false))],
+    );
+    let mid = h.request(link, Code::POST, |b| {
+        b.option(option::URI_PATH, b"1").unwrap();
+        b.option(option::URI_PATH, b"0").unwrap();
+        b.uint_option(option::CONTENT_FORMAT, 110).unwrap();
+        b.payload(&body).unwrap();
+    });
+    assert_eq!(
+        Message::parse(&h.response_to(mid)).unwrap().code(),
+        Code::CHANGED
+    );
+    h.run();
+    h.take();
+    let id = h.client.send(101, &[Path::resource(1000, 0, 3)]).unwrap();
+    h.run();
+    let (l, req) = h.take().pop().expect("Send");
+    let m = Message::parse(&req).unwrap();
+    assert_eq!((m.code(), m.content_format()), (Code::POST, Some(112)));
+    assert_eq!(m.uri_path().collect::<Vec<_>>(), vec![&b"dp"[..]]);
+    h.answer(l, &req, Code::CHANGED, |_| {});
+    assert!(h.events.contains(&Event::SendDone { id, ok: true }));
+    assert_eq!(h.client.send(7, &[]), Err(SendError::NotRegistered));
+}
+
+#[test]
+fn queue_mode_stores_while_asleep_and_wakes_with_an_update() {
+    let mut h = Harness::with_server(ServerInstance::new(0, 101, 86400).with_binding("UQ"));
+    h.run();
+    let (link, reg) = h.take().pop().unwrap();
+    let m = Message::parse(&reg).unwrap();
+    assert_eq!(
+        queries(&m),
+        ["ep=test-ep", "lt=86400", "lwm2m=1.1", "b=U", "Q"]
+    );
+    h.answer(link, &reg, Code::CREATED, |b| {
+        b.option(option::LOCATION_PATH, b"rd").unwrap();
+        b.option(option::LOCATION_PATH, b"q1").unwrap();
+    });
+    let mid = h.request(link, Code::GET, |b| {
+        b.uint_option(option::OBSERVE, 0).unwrap();
+        for s in [&b"1000"[..], b"0", b"3"] {
+            b.option(option::URI_PATH, s).unwrap();
+        }
+    });
+    h.response_to(mid);
+    // Quiet for longer than the queue-mode window (93 s): asleep.
+    h.advance(Duration::from_secs(100));
+    h.take();
+    h.client.notify_changed(Path::resource(1000, 0, 3));
+    h.run();
+    let sent = h.take();
+    assert_eq!(
+        sent.len(),
+        1,
+        "only the wake-up Update, the notification waits"
+    );
+    let m = Message::parse(&sent[0].1).unwrap();
+    assert_eq!(
+        m.uri_path().collect::<Vec<_>>(),
+        vec![&b"rd"[..], &b"q1"[..]]
+    );
+    h.answer(link, &sent[0].1, Code::CHANGED, |_| {});
+    let after = h.take();
+    assert_eq!(after.len(), 1, "the stored notification follows the Update");
+    let n = Message::parse(&after[0].1).unwrap();
+    assert_eq!(n.code(), Code::CONTENT);
+    assert!(n.observe().is_some());
+}
+
+fn observe(h: &mut Harness, link: LinkId, path: &[&[u8]]) -> Vec<u8> {
+    let mid = h.request(link, Code::GET, |b| {
+        b.uint_option(option::OBSERVE, 0).unwrap();
+        for s in path {
+            b.option(option::URI_PATH, s).unwrap();
+        }
+    });
+    h.response_to(mid)
+}
+
+#[test]
+fn deleting_an_observed_instance_sends_a_final_404() {
+    let mut h = Harness::new();
+    let link = h.register();
+    h.take();
+    let first = observe(&mut h, link, &[b"1000", b"0", b"3"]);
+    let token = Message::parse(&first).unwrap().token_bytes().to_vec();
+    let mid = h.request(link, Code::DELETE, |b| {
+        b.option(option::URI_PATH, b"1000").unwrap();
+        b.option(option::URI_PATH, b"0").unwrap();
+    });
+    assert_eq!(
+        Message::parse(&h.response_to(mid)).unwrap().code(),
+        Code::DELETED
+    );
+    let mut n = h.take();
+    let last = n
+        .iter()
+        .map(|(_, b)| Message::parse(b).unwrap())
+        .find(|m| m.token_bytes() == token.as_slice())
+        .expect("a final notification");
+    assert_eq!(last.code(), Code::NOT_FOUND);
+    assert_eq!(h.client.observation_count(), 0);
+    // The object list changed: an Update with the new list follows.
+    h.run();
+    n.extend(h.take());
+    let update = n
+        .iter()
+        .map(|(_, b)| Message::parse(b).unwrap())
+        .find(|m| m.code() == Code::POST && m.uri_path().count() == 2)
+        .expect("an Update");
+    assert!(
+        !core::str::from_utf8(update.payload())
+            .unwrap()
+            .contains("</1000/0>")
+    );
+}
+
+#[test]
+fn a_reset_notification_cancels_the_observation() {
+    let mut h = Harness::new();
+    let link = h.register();
+    h.take();
+    observe(&mut h, link, &[b"1000", b"0", b"3"]);
+    assert_eq!(h.client.observation_count(), 1);
+    h.advance(Duration::from_secs(1));
+    h.client.notify_changed(Path::resource(1000, 0, 3));
+    h.run();
+    let (_, n) = h.take().pop().expect("a notification");
+    let m = Message::parse(&n).unwrap();
+    let mut rst = [0u8; 4];
+    let len = crate::coap::emit_empty(&mut rst, MsgType::Rst, m.mid()).unwrap();
+    h.deliver(link, &rst[..len]);
+    assert_eq!(h.client.observation_count(), 0);
+    h.advance(Duration::from_secs(1));
+    h.client.notify_changed(Path::resource(1000, 0, 3));
+    h.run();
+    assert!(h.take().is_empty(), "no notification after RST");
+}
+
+#[test]
+fn lwm2m_1_0_registers_with_the_1_0_binding() {
+    let mut client = Client::new(
+        {
+            let mut c = Config::new("old");
+            c.version = crate::dm::Lwm2mVersion::V1_0;
+            c
+        },
+        T0,
+        1,
+    )
+    .unwrap();
+    client
+        .add_object(Security::new(2).with(SecurityInstance::server(1, 101, "coap://s1.example")))
+        .unwrap();
+    client
+        .add_object(Server::new(2).with(ServerInstance::new(0, 101, 600).with_binding("UQ")))
+        .unwrap();
+    let mut h = Harness {
+        client,
+        now: T0,
+        sent: Vec::new(),
+        events: Vec::new(),
+        mid: 1,
+    };
+    h.run();
+    let (_, reg) = h.take().pop().unwrap();
+    let m = Message::parse(&reg).unwrap();
+    assert_eq!(queries(&m), ["ep=old", "lt=600", "lwm2m=1.0", "b=UQ"]);
+}
+
+#[test]
+fn observations_and_stored_notifications_survive_a_restart() {
+    let mut h = Harness::with_server({
+        let mut s = ServerInstance::new(0, 101, 86400);
+        s.notification_storing = true;
+        s
+    });
+    let link = h.register();
+    h.take();
+    let first = observe(&mut h, link, &[b"1000", b"0", b"3"]);
+    let first = Message::parse(&first).unwrap();
+    let (token, seq0) = (first.token_bytes().to_vec(), first.observe().unwrap());
+    // The server goes away: the Update gets no answer, the registration lapses.
+    h.client.trigger_update(Some(101));
+    for _ in 0..20 {
+        if !h.client.is_registered(101) {
+            break;
+        }
+        h.next();
+    }
+    assert!(!h.client.is_registered(101));
+    h.client.notify_changed(Path::resource(1000, 0, 3));
+    h.advance(Duration::from_secs(1));
+    let observations = h.client.export_observations();
+    let stored = h.client.export_stored();
+    // A new process restores both and registers again.
+    let mut h2 = Harness::new();
+    assert_eq!(h2.client.import_observations(&observations), Ok(1));
+    assert_eq!(h2.client.import_stored(&stored), Ok(1));
+    let link2 = h2.register();
+    let sent = h2.take();
+    let n = sent
+        .iter()
+        .map(|(_, b)| Message::parse(b).unwrap())
+        .find(|m| m.token_bytes() == token.as_slice())
+        .expect("the stored notification, on the old token");
+    assert!(
+        n.observe().unwrap() > seq0,
+        "sequence continues after the restart"
+    );
+    assert_eq!(h2.client.observation_count(), 1);
+    // And the observation lives on: a new change notifies on the same token.
+    h2.advance(Duration::from_secs(1));
+    h2.client.notify_changed(Path::resource(1000, 0, 3));
+    h2.run();
+    let again = h2.take();
+    assert!(
+        again
+            .iter()
+            .any(|(l, b)| *l == link2
+                && Message::parse(b).unwrap().token_bytes() == token.as_slice())
     );
 }

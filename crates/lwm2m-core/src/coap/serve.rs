@@ -323,6 +323,35 @@ impl Endpoint {
         build: impl FnOnce(&mut MessageBuilder<'_>) -> Result<(), E>,
     ) -> Result<Token, RespondError<E>> {
         let token = self.fresh_token();
+        self.request_as(token, confirmable, code, build)
+    }
+
+    /// Sends a request of ours with a token the caller chose, as
+    /// [`Endpoint::request`] does otherwise. This is for the requests that
+    /// must reuse a token: an Observe deregistration (GET or FETCH with
+    /// Observe=1) carries the token of the observation it cancels (RFC 7641
+    /// §3.6). Fails with [`RespondError::Full`] while a request of ours with
+    /// the same token still awaits its response.
+    pub fn request_with_token<E>(
+        &mut self,
+        token: Token,
+        confirmable: bool,
+        code: Code,
+        build: impl FnOnce(&mut MessageBuilder<'_>) -> Result<(), E>,
+    ) -> Result<Token, RespondError<E>> {
+        if self.out.request_by_token(token).is_some() {
+            return Err(RespondError::Full);
+        }
+        self.request_as(token, confirmable, code, build)
+    }
+
+    fn request_as<E>(
+        &mut self,
+        token: Token,
+        confirmable: bool,
+        code: Code,
+        build: impl FnOnce(&mut MessageBuilder<'_>) -> Result<(), E>,
+    ) -> Result<Token, RespondError<E>> {
         let i = self.out.alloc().ok_or(RespondError::Full)?;
         let mid = self.new_mid();
         let mtype = if confirmable {
