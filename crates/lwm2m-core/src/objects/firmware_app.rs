@@ -202,7 +202,7 @@ pub enum Applied {
     /// The new firmware runs: Idle, Update Result 1.
     Done,
     /// The update goes on (typically across a reboot); the application
-    /// reports the outcome with [`Firmware::update_finished`].
+    /// reports the outcome with [`Firmware::update_finished`](super::Firmware::update_finished).
     Pending,
     /// The user deferred the update: Downloaded, Update Result 11.
     Deferred,
@@ -253,7 +253,7 @@ pub trait FirmwareApp: Any {
 }
 
 /// What the Firmware Update object tells the application (inside
-/// [`ObjectEvent::Firmware`]).
+/// [`ObjectEvent::Firmware`](crate::dm::ObjectEvent::Firmware)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FirmwareEvent {
@@ -267,7 +267,7 @@ pub enum FirmwareEvent {
         result: UpdateResult,
     },
     /// Package bytes received so far (coalesced: at most one is queued).
-    /// A PULL application may save [`Firmware::download_state`] now.
+    /// A PULL application may save [`Firmware::download_state`](super::Firmware::download_state) now.
     Progress {
         /// Bytes stored.
         received: u64,
