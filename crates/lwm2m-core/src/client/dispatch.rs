@@ -97,6 +97,8 @@ impl Client {
         let (origin, interface) = match role {
             Role::Bootstrap => (Origin::Bootstrap, Interface::Bootstrap),
             Role::Server(ssid) => (Origin::Server(ssid), Interface::DeviceManagement),
+            // Not a server: never served (on_coap keeps its datagrams).
+            Role::Download => return,
         };
         let msg = req.msg;
         let id = req.id;

@@ -28,6 +28,7 @@
 
 mod bootstrap;
 mod dispatch;
+mod download;
 mod event;
 mod link;
 mod observe;
@@ -46,6 +47,7 @@ mod tests;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
+pub use download::DownloadPolicy;
 pub use event::{Event, Failure, LinkId, ServerUri, Transmit};
 pub use saved::SavedError;
 pub use send::SendError;
@@ -127,6 +129,8 @@ pub struct Client {
     observations: Vec<Observation>,
     locks: Vec<Lock>,
     streams: Vec<Stream>,
+    /// Firmware PULL (client/download.rs).
+    downloads: download::Downloads,
     events: VecDeque<Event>,
     rng: Rng,
     now: Instant,
@@ -192,6 +196,7 @@ impl Client {
             observations: Vec::new(),
             locks: Vec::new(),
             streams: Vec::new(),
+            downloads: download::Downloads::default(),
             events: VecDeque::new(),
             rng: Rng::new(seed),
             now,
@@ -523,6 +528,9 @@ impl Client {
             return;
         };
         let link = l.id;
+        if l.role == Role::Download {
+            return self.on_download_coap(now, li, bytes);
+        }
         match l.endpoint.handle_datagram(now, bytes) {
             Received::Request(req) => self.on_request(now, li, req),
             Received::Response { token, msg } => self.on_response(now, link, token, &msg),
@@ -571,6 +579,7 @@ impl Client {
         if self.started {
             self.step_bootstrap(now);
             self.step_servers(now);
+            self.step_downloads(now);
             self.step_observations(now);
         }
     }
@@ -588,6 +597,7 @@ impl Client {
             }
         }
         for (link, token) in failed {
+            self.download_gave_up(now, link, token);
             self.observations
                 .retain(|o| !(o.link == link && o.token == token));
             self.on_failure(now, link, token, Failure::Timeout);

@@ -32,6 +32,9 @@ pub enum TimerReason {
     BootstrapTimeout,
     /// An observation's pmin / pmax / epmin / epmax.
     Notify(Ssid),
+    /// A firmware download resumes after a back-off, or an executed
+    /// Update is applied.
+    Firmware,
 }
 
 fn earlier(a: &mut Option<(Instant, TimerReason)>, t: Option<Instant>, r: TimerReason) {
@@ -76,6 +79,7 @@ impl Client {
         for o in &self.observations {
             earlier(&mut next, o.deadline, TimerReason::Notify(o.ssid));
         }
+        earlier(&mut next, self.download_deadline(), TimerReason::Firmware);
         next
     }
 }
