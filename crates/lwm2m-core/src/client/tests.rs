@@ -832,3 +832,21 @@ fn observations_and_stored_notifications_survive_a_restart() {
                 && Message::parse(b).unwrap().token_bytes() == token.as_slice())
     );
 }
+
+#[test]
+fn a_server_deleting_its_own_account_still_gets_its_answer() {
+    let mut h = Harness::new();
+    let link = h.register();
+    h.take();
+    h.events.clear();
+    let mid = h.request(link, Code::DELETE, |b| {
+        b.option(option::URI_PATH, b"1").unwrap();
+        b.option(option::URI_PATH, b"0").unwrap();
+    });
+    let r = h.response_to(mid);
+    assert_eq!(Message::parse(&r).unwrap().code(), Code::DELETED);
+    // The link closes after its last datagram.
+    h.run();
+    assert!(h.events.contains(&Event::Close { link }));
+    assert!(!h.client.is_registered(101));
+}
