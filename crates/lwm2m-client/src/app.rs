@@ -17,6 +17,7 @@ use lwm2m::Driver;
 use lwm2m::core::client::{Event, LinkId, uri};
 use lwm2m::core::config::Config;
 use lwm2m::core::dm::{Interface, ObjectEvent};
+use lwm2m::core::objects::firmware::FirmwareEvent;
 use lwm2m::core::objects::security;
 use lwm2m::persist::StateFile;
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
@@ -86,6 +87,8 @@ struct Session {
     clock: Clock,
     /// Notifications sent, as last logged.
     notified: u64,
+    /// Firmware download progress as last logged (tenths, or 64 KiB).
+    progress: std::cell::Cell<u64>,
     peek: Vec<u8>,
 }
 
@@ -116,6 +119,7 @@ impl Session {
             log,
             clock,
             notified: 0,
+            progress: std::cell::Cell::new(u64::MAX),
             peek: vec![0; PEEK_BYTES],
         };
         s.say_accounts(&o.endpoint, o.version.as_str());
@@ -334,6 +338,7 @@ impl Session {
             ObjectEvent::BootstrapRequestTrigger { .. } => {
                 say!(self.log, "Bootstrap-Request Trigger: bootstrapping")
             }
+            ObjectEvent::Firmware(f) => self.firmware_event(f),
             ObjectEvent::Disable { ssid, timeout } => say!(
                 self.log,
                 "server {ssid} disabled for {} s",
@@ -342,6 +347,35 @@ impl Session {
             other => say!(self.log, "{other:?}"),
         }
         None
+    }
+
+    fn firmware_event(&self, e: FirmwareEvent) {
+        match e {
+            FirmwareEvent::StateChanged { state, result } => {
+                self.progress.set(u64::MAX);
+                say!(
+                    self.log,
+                    "firmware: {state:?}, update result {} ({result:?})",
+                    result.code()
+                )
+            }
+            FirmwareEvent::Progress { received, total } => {
+                let step = self.progress.get();
+                // A line per tenth (or per 64 KiB when the size is unknown).
+                let now = match total {
+                    Some(t) if t > 0 => received.saturating_mul(10) / t,
+                    _ => received / (64 * 1024),
+                };
+                if now != step {
+                    self.progress.set(now);
+                    match total {
+                        Some(t) => say!(self.log, "firmware: {received} of {t} bytes"),
+                        None => say!(self.log, "firmware: {received} bytes"),
+                    }
+                }
+            }
+            other => say!(self.log, "firmware: {other:?}"),
+        }
     }
 
     /// De-registers from every server; a second SIGINT / SIGTERM cuts it

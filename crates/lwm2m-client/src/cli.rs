@@ -15,8 +15,8 @@ use lwm2m::core::client::uri;
 use lwm2m::core::dm::Lwm2mVersion;
 
 /// The demo LwM2M client: Security, Server, Access Control, Device,
-/// Connectivity Monitoring, Location, a simulated Temperature sensor (3303)
-/// and a Test object (32769), over CoAP/UDP.
+/// Connectivity Monitoring, Firmware Update, Location, a simulated
+/// Temperature sensor (3303) and a Test object (32769), over CoAP/UDP.
 ///
 /// Without --server it starts the bundled LwM2M server in this process on
 /// 127.0.0.1, registers to it and walks through a short tour (a few

@@ -147,7 +147,19 @@ impl Script {
             "   registered as rd/{}: LwM2M {}, lifetime {} s, binding {}",
             r.location, r.version, r.lifetime, r.binding
         ));
-        say(&format!("   objects {}", r.objects.to_link_format()));
+        // Instances, and objects without one (`</1>;ver=1.1` is said by
+        // `</1/0>` already).
+        let paths: Vec<Path> = r.objects.objects.iter().map(|l| l.path).collect();
+        let shown: Vec<String> = paths
+            .iter()
+            .filter(|p| {
+                !paths
+                    .iter()
+                    .any(|q| q.len() > p.len() && q.truncated(p.len()) == **p)
+            })
+            .map(Path::to_string)
+            .collect();
+        say(&format!("   objects {}", shown.join(" ")));
         Ok(())
     }
 

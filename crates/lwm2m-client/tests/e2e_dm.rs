@@ -110,7 +110,15 @@ fn register_announces_objects_version_binding_and_lifetime() {
     let r = s.server.registration(s.ep).unwrap().unwrap();
     assert_eq!((r.lifetime, r.binding.as_str(), r.queue), (300, "U", false));
     assert_eq!(r.version.to_string(), "1.1");
-    for (oid, iid) in [(1, 0), (3, 0), (4, 0), (6, 0), (3303, 0), (32769, 0)] {
+    for (oid, iid) in [
+        (1, 0),
+        (3, 0),
+        (4, 0),
+        (5, 0),
+        (6, 0),
+        (3303, 0),
+        (32769, 0),
+    ] {
         assert!(
             r.objects.instances(oid).any(|i| i == iid),
             "/{oid}/{iid} not announced: {}",

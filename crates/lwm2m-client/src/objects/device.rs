@@ -9,6 +9,7 @@ use lwm2m_core::objects::{Device, DeviceInfo};
 #[derive(Clone, Debug)]
 pub struct DemoDevice {
     serial: String,
+    firmware: String,
     /// Unix seconds, set by the application from its clock.
     now: Option<i64>,
     power: [PowerSource; 2],
@@ -19,6 +20,7 @@ impl DemoDevice {
     pub fn new(endpoint: &str) -> DemoDevice {
         DemoDevice {
             serial: format!("DEMO-{endpoint}"),
+            firmware: String::from(env!("CARGO_PKG_VERSION")),
             now: None,
             power: [
                 PowerSource {
@@ -33,6 +35,11 @@ impl DemoDevice {
                 },
             ],
         }
+    }
+
+    /// Sets Firmware Version (after an update).
+    pub fn set_firmware_version(&mut self, version: String) {
+        self.firmware = version;
     }
 
     /// Sets the clock (Unix seconds) Current Time reads.
@@ -52,7 +59,7 @@ impl DeviceInfo for DemoDevice {
         Some(&self.serial)
     }
     fn firmware_version(&self) -> Option<&str> {
-        Some(env!("CARGO_PKG_VERSION"))
+        Some(&self.firmware)
     }
     fn power_sources(&self) -> &[PowerSource] {
         &self.power

@@ -6,11 +6,13 @@
 //! |---|---|
 //! | Security (0), Server (1), Access Control (2) | factory configuration ([`Factory`]), then the state file or a Bootstrap-Server |
 //! | Device (3) | [`device::DemoDevice`] |
+//! | Firmware Update (5) | the built-in state machine over [`firmware::DemoFirmware`] (PUSH, PULL over `coap://`) |
 //! | Connectivity Monitoring (4), Location (6) | fixed demo values |
 //! | Temperature (3303) | [`temperature::Temperature`], a random walk |
 //! | Test (32769) | [`test_object::TestObject`] |
 
 pub mod device;
+pub mod firmware;
 pub mod temperature;
 pub mod test_object;
 
@@ -19,12 +21,14 @@ use std::time::Duration;
 use lwm2m::Driver;
 use lwm2m::core::dm::{AccessMask, Handle, Oid, Path, Ssid, oids};
 use lwm2m::core::objects::connectivity::bearer;
+use lwm2m::core::objects::firmware::Protocol;
 use lwm2m::core::objects::{
-    AccessControl, AclInstance, ConnectivityMonitoring, Device, Location, Security,
+    AccessControl, AclInstance, ConnectivityMonitoring, Device, Firmware, Location, Security,
     SecurityInstance, Server, ServerInstance,
 };
 
 use device::DemoDevice;
+use firmware::DemoFirmware;
 use temperature::Temperature;
 use test_object::TestObject;
 
@@ -52,6 +56,8 @@ pub fn ssid_of(i: usize) -> Ssid {
 pub struct Handles {
     /// Device (3).
     pub device: Handle<Device<DemoDevice>>,
+    /// Firmware Update (5).
+    pub firmware: Handle<Firmware>,
     /// Temperature (3303).
     pub temperature: Handle<Temperature>,
     /// Test object (32769).
@@ -77,6 +83,9 @@ pub fn install(
     driver.add_object(server)?;
     driver.add_object(acl)?;
     let device = driver.add_object(device::device(endpoint))?;
+    // PULL over coap:// only: the demo has no DTLS credentials yet.
+    let firmware = driver
+        .add_object(Firmware::new(DemoFirmware::default()).with_protocols(&[Protocol::Coap]))?;
     let mut conn = ConnectivityMonitoring::new(bearer::ETHERNET);
     conn.set_ip_addresses(&["127.0.0.1"]);
     driver.add_object(conn)?;
@@ -85,6 +94,7 @@ pub fn install(
     let test = driver.add_object(TestObject::new())?;
     Ok(Handles {
         device,
+        firmware,
         temperature,
         test,
     })
@@ -97,6 +107,7 @@ pub fn install(
 const SHARED: &[(Oid, u16)] = &[
     (oids::DEVICE, 0),
     (4, 0),
+    (oids::FIRMWARE_UPDATE, 0),
     (6, 0),
     (temperature::OID, 0),
     (test_object::OID, 0),
@@ -147,10 +158,12 @@ pub fn factory_objects(f: &Factory) -> (Security, Server, AccessControl) {
     (security, server, acl)
 }
 
-/// Updates the values that follow the clock: the device's Current Time,
-/// the Test object's Timestamp, the temperature walk. Calls `changed` with
-/// each path whose value changed (Current Time and Timestamp are not
-/// notified: they change every second by nature).
+/// Updates the values that follow the clock (the device's Current Time,
+/// the Test object's Timestamp, the temperature walk) and those the
+/// objects changed on their own (Increment Counter, Reset Min/Max, an
+/// installed firmware's version). Calls `changed` with each path whose
+/// value changed (Current Time and Timestamp are not notified: they change
+/// every second by nature).
 pub fn tick(
     driver: &mut Driver,
     h: &Handles,
@@ -158,8 +171,20 @@ pub fn tick(
     elapsed: Duration,
     changed: &mut dyn FnMut(Path),
 ) {
+    let installed = driver
+        .object_mut(h.firmware)
+        .and_then(|f| f.app_mut::<DemoFirmware>())
+        .and_then(|f| {
+            f.set_time(unix);
+            f.take_installed()
+        });
     if let Some(d) = driver.object_mut(h.device) {
         d.info_mut().set_time(unix);
+        if let Some(v) = installed {
+            // The new firmware runs: the Device object says so.
+            d.info_mut().set_firmware_version(v);
+            changed(Path::resource(oids::DEVICE, 0, 3));
+        }
     }
     if let Some(t) = driver.object_mut(h.test) {
         t.set_time(unix);
