@@ -18,8 +18,8 @@
 //! (resuming after the back-off from the next block).
 //!
 //! Each test has a fixed seed, printed by every assertion;
-//! `LWM2M_SIM_SEED` replays another, and the ignored `scan_seeds` runs all
-//! four over `LWM2M_SIM_SEEDS` seeds.
+//! `LWM2M_SIM_SEED` replays another, and `scan_seeds` runs all four over
+//! `LWM2M_SIM_SEEDS` more seeds (3 by default).
 //!
 //! The file server is a node of its own: the simulated client has one
 //! address, and [`lwm2m_sim::ClientNode`] routes arriving datagrams to a
@@ -308,11 +308,9 @@ impl Sim {
 }
 
 /// The Progress events are increasing, end at the whole size, and came
-/// block by block (coalesced at most). With `sized`, the total is known
-/// throughout; without, it may be unknown (a resumed download: the file
-/// server's Size2 comes with block 0 only, and the saved state does not
-/// keep the total).
-fn assert_progress(events: &[FirmwareEvent], from: u64, sized: bool, seed: u64) {
+/// block by block (coalesced at most), with the total known throughout (a
+/// resumed download asks for Size2 with every block, RFC 7959 §4).
+fn assert_progress(events: &[FirmwareEvent], from: u64, seed: u64) {
     let progress: Vec<(u64, Option<u64>)> = events
         .iter()
         .filter_map(|e| match e {
@@ -344,7 +342,7 @@ fn assert_progress(events: &[FirmwareEvent], from: u64, sized: bool, seed: u64) 
     );
     for (received, total) in &progress {
         assert!(
-            *total == Some(SIZE as u64) || (!sized && total.is_none()),
+            *total == Some(SIZE as u64),
             "seed {seed}: total {total:?} at {received}"
         );
     }
@@ -374,7 +372,7 @@ fn pull_of_2_mib_under_loss_completes_while_reads_are_served_with(seed: u64) {
     let during = s.read_while(Duration::from_secs(4 * 3600), Sim::downloaded);
     let took = s.w.now() - start;
     s.assert_same_bytes();
-    assert_progress(&s.fw_events(events_before), 0, true, seed);
+    assert_progress(&s.fw_events(events_before), 0, seed);
 
     // The download took many exchanges' worth of time, and s2's Reads
     // were answered within a round trip all along.
@@ -502,7 +500,7 @@ fn pull_resumes_from_the_saved_offset_after_a_restart_with(seed: u64) {
         app.log
     );
     assert_eq!(app.writes, (SIZE as u64 - offset) / BLOCK as u64);
-    assert_progress(&s.fw_events(events_before), offset, false, seed);
+    assert_progress(&s.fw_events(events_before), offset, seed);
 
     // Only the remainder was asked for after the restart, each block at
     // least once and nothing before the offset.
@@ -653,17 +651,16 @@ fn pull_backs_off_between_reconnections_and_gives_up_with_result_4_with(seed: u6
     assert_eq!(cn(&s.w, C).client.download_link(), None);
 }
 
-/// The four scenarios over `LWM2M_SIM_SEEDS` seeds (default 40, about a
-/// minute in a debug build): `cargo test -p lwm2m-sim --test
-/// firmware_pull_never_blocks -- --ignored`.
+/// The four scenarios over more seeds: three by default (a few seconds),
+/// `LWM2M_SIM_SEEDS=40` for a longer sweep (about a minute in a debug
+/// build).
 #[test]
-#[ignore]
 fn scan_seeds() {
     let n = std::env::var("LWM2M_SIM_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(40u64);
-    for seed in 0..n {
+        .unwrap_or(3u64);
+    for seed in 100..100 + n {
         eprintln!("seed {seed}");
         pull_of_2_mib_under_loss_completes_while_reads_are_served_with(seed);
         pull_resumes_from_the_saved_offset_after_a_restart_with(seed);
