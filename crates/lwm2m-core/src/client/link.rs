@@ -19,6 +19,16 @@ pub enum Role {
     Server(Ssid),
 }
 
+impl Role {
+    /// The Short Server ID; `None` for the Bootstrap-Server.
+    pub fn ssid(self) -> Option<Ssid> {
+        match self {
+            Role::Server(s) => Some(s),
+            Role::Bootstrap => None,
+        }
+    }
+}
+
 /// What a request of ours on this link is waiting for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
@@ -46,6 +56,8 @@ pub struct Link {
     pub endpoint: Endpoint,
     /// DTLS; `None` for NoSec.
     pub session: Option<Box<dyn Session>>,
+    /// The Security instance the link was opened for.
+    pub security_iid: crate::dm::Iid,
     /// Our requests in flight and what each is for.
     pub pending: Vec<(Token, Purpose)>,
     /// Request bodies being sent block by block.
