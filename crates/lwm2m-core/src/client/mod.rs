@@ -33,8 +33,11 @@ mod link;
 mod observe;
 mod outgoing;
 mod register;
+mod respond;
+mod saved;
 mod send;
 mod timers;
+mod transfer;
 pub mod uri;
 
 #[cfg(test)]
@@ -44,6 +47,7 @@ use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 pub use event::{Event, Failure, LinkId, ServerUri, Transmit};
+pub use saved::SavedError;
 pub use send::SendError;
 pub use timers::TimerReason;
 
@@ -147,6 +151,10 @@ pub struct Client {
     next_send_id: u32,
     /// Plaintext of a decrypted datagram / a datagram before encryption.
     scratch: Vec<u8>,
+    /// Observations restored from a previous run, waiting for their server.
+    saved_observations: Vec<saved::SavedObservation>,
+    /// Notifications restored from a previous run, waiting for their server.
+    saved_stored: Vec<(Ssid, register::Stored)>,
     stats: ClientStats,
 }
 
@@ -202,6 +210,8 @@ impl Client {
             objects_changed: false,
             next_send_id: 1,
             scratch,
+            saved_observations: Vec::new(),
+            saved_stored: Vec::new(),
             stats: ClientStats::default(),
             config,
         })

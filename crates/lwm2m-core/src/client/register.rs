@@ -621,6 +621,7 @@ impl Client {
                 s.asleep = false;
                 let ssid = s.ssid;
                 self.push_event(Event::Registered { ssid });
+                self.revive_saved(now, ssid);
                 self.flush_stored(now, i);
             }
             Purpose::Update => {
