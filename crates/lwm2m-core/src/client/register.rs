@@ -683,7 +683,11 @@ impl Client {
             return;
         };
         s.reg = Reg::Stopped;
-        s.retry_at = None;
+        if self.stopping {
+            s.retry_at = None;
+        }
+        // Otherwise a Disable set `retry_at` to the end of its Disable
+        // Timeout: the server comes back then.
         let (ssid, link) = (s.ssid, s.link.take());
         self.push_event(Event::Deregistered { ssid });
         if let Some(l) = link {
