@@ -217,6 +217,14 @@ impl TestClient {
         panic!("no {what} within {DEADLINE:?}; events: {:?}", self.seen);
     }
 
+    /// Waits until some event, received before or now, matches `want`.
+    pub fn wait_seen(&mut self, what: &str, want: impl Fn(&Event) -> bool) -> Event {
+        if let Some(e) = self.seen().iter().find(|e| want(e)) {
+            return e.clone();
+        }
+        self.wait_event(what, want)
+    }
+
     /// Every event received so far.
     pub fn seen(&mut self) -> &[Event] {
         while let Ok(e) = self.events.try_recv() {
