@@ -10,9 +10,9 @@
     clippy::indexing_slicing
 )]
 
-mod e2e_common;
 #[path = "../../lwm2m/tests/dtls_common/mod.rs"]
 mod dtls_common;
+mod e2e_common;
 
 use std::sync::Arc;
 
@@ -28,8 +28,7 @@ use lwm2m_server::dtls::{Credentials, DtlsEvent, PeerId};
 
 const ID: &[u8] = b"dtls-e2e-client";
 const KEY: &[u8] = &[
-    0x3c, 0x1f, 0x8a, 0x02, 0x55, 0x90, 0xd1, 0x7e, 0x04, 0xab, 0x6d, 0x13, 0xe8, 0x21, 0x4f,
-    0xc7,
+    0x3c, 0x1f, 0x8a, 0x02, 0x55, 0x90, 0xd1, 0x7e, 0x04, 0xab, 0x6d, 0x13, 0xe8, 0x21, 0x4f, 0xc7,
 ];
 
 fn psk_credentials() -> Credentials {
@@ -42,7 +41,11 @@ fn psk_credentials() -> Credentials {
 /// De-register, for a client that registered as `ep`.
 fn life_cycle(server: &ServerHandle, client: TestClient, ep: &str) {
     let reg = server.wait_for_registration(ep, DEADLINE).unwrap();
-    assert!(reg.objects.instances(3).any(|i| i == 0), "{:?}", reg.objects);
+    assert!(
+        reg.objects.instances(3).any(|i| i == 0),
+        "{:?}",
+        reg.objects
+    );
 
     let entries = server.read(ep, Path::instance(3, 0), None).unwrap();
     let manufacturer = entries
@@ -51,9 +54,7 @@ fn life_cycle(server: &ServerHandle, client: TestClient, ep: &str) {
         .map(|e| e.value.clone());
     assert_eq!(manufacturer, Some(Value::str(MANUFACTURER)));
 
-    let obs = server
-        .observe(ep, Path::resource(3, 0, 9), None)
-        .unwrap();
+    let obs = server.observe(ep, Path::resource(3, 0, 9), None).unwrap();
     assert_eq!(obs.initial[0].value, Value::Integer(50));
     client.send(Cmd::Battery(42));
     let n = obs.notifications.recv_timeout(DEADLINE).unwrap();
@@ -67,9 +68,14 @@ fn life_cycle(server: &ServerHandle, client: TestClient, ep: &str) {
     let (out, events) = client.stop();
     assert!(out.clean, "de-register did not finish: {events:?}");
     server.wait_for_deregistration(ep, DEADLINE).unwrap();
-    assert!(events.contains(&Event::Deregistered { ssid: 1 }), "{events:?}");
     assert!(
-        !events.iter().any(|e| matches!(e, Event::SessionFailed { .. })),
+        events.contains(&Event::Deregistered { ssid: 1 }),
+        "{events:?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::SessionFailed { .. })),
         "{events:?}"
     );
 }
@@ -87,7 +93,10 @@ fn psk_register_read_observe_deregister() {
     client.wait_event("Registered", |e| *e == Event::Registered { ssid: 1 });
     let est = server.wait_dtls("handshake", |e| matches!(e, DtlsEvent::Established { .. }));
     let DtlsEvent::Established {
-        peer, identity, resumed, ..
+        peer,
+        identity,
+        resumed,
+        ..
     } = est
     else {
         unreachable!()
@@ -98,7 +107,10 @@ fn psk_register_read_observe_deregister() {
         .handle
         .wait_for_registration("dtls-psk-ep", DEADLINE)
         .unwrap();
-    assert_eq!(reg.peer, peer, "the registration came over the DTLS session");
+    assert_eq!(
+        reg.peer, peer,
+        "the registration came over the DTLS session"
+    );
     life_cycle(&server.handle, client, "dtls-psk-ep");
 }
 

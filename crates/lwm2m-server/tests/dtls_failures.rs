@@ -11,9 +11,9 @@
     clippy::indexing_slicing
 )]
 
-mod e2e_common;
 #[path = "../../lwm2m/tests/dtls_common/mod.rs"]
 mod dtls_common;
+mod e2e_common;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,9 +23,7 @@ use e2e_common::*;
 use lwm2m::core::client::{Event, Failure};
 use lwm2m::core::dm::{Path, Value};
 use lwm2m::core::objects::SecurityMode;
-use lwm2m::core::session::{
-    CertificateProblem, FailReason, HandshakeTimers, SessionError,
-};
+use lwm2m::core::session::{CertificateProblem, FailReason, HandshakeTimers, SessionError};
 use lwm2m_server::driver::ServerHandle;
 use lwm2m_server::dtls::Credentials;
 
@@ -62,7 +60,9 @@ fn fails_beside_a_nosec_server(
     client.wait_seen("RegistrationFailed for SSID 2", |e| {
         *e == Event::RegistrationFailed { ssid: 2, reason }
     });
-    client.wait_seen("Registered with SSID 1", |e| *e == Event::Registered { ssid: 1 });
+    client.wait_seen("Registered with SSID 1", |e| {
+        *e == Event::Registered { ssid: 1 }
+    });
     let v = plain.read(ep, Path::resource(3, 0, 0), None).unwrap();
     assert_eq!(v[0].value, Value::str(MANUFACTURER));
     assert!(
@@ -80,7 +80,10 @@ fn fails_beside_a_nosec_server(
     for secret in [KEY, WRONG] {
         let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
         assert!(!shown.contains(&hex), "{shown}");
-        assert!(!shown.contains(&String::from_utf8_lossy(secret).into_owned()), "{shown}");
+        assert!(
+            !shown.contains(&String::from_utf8_lossy(secret).into_owned()),
+            "{shown}"
+        );
     }
     (error, out)
 }
@@ -98,7 +101,10 @@ fn wrong_psk_fails_with_bad_psk() {
     let (error, _) =
         fails_beside_a_nosec_server("wrong-psk-ep", bad, Failure::Handshake, |_, _| {});
     assert_eq!(error, SessionError::Failed(FailReason::BadPsk));
-    assert_eq!(error.to_string(), "DTLS session failed: the pre-shared keys differ");
+    assert_eq!(
+        error.to_string(),
+        "DTLS session failed: the pre-shared keys differ"
+    );
 }
 
 #[test]
@@ -121,10 +127,13 @@ fn unknown_identity_is_refused_and_retried_with_back_off() {
             });
         }
         assert!(failures(client) >= 2);
-        assert!(plain.read("unknown-id-ep", Path::resource(3, 0, 0), None).is_ok());
+        assert!(
+            plain
+                .read("unknown-id-ep", Path::resource(3, 0, 0), None)
+                .is_ok()
+        );
     };
-    let (error, _) =
-        fails_beside_a_nosec_server("unknown-id-ep", bad, Failure::Handshake, retried);
+    let (error, _) = fails_beside_a_nosec_server("unknown-id-ep", bad, Failure::Handshake, retried);
     assert_eq!(error, SessionError::Failed(FailReason::BadPsk));
 }
 

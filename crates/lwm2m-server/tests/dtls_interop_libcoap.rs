@@ -9,9 +9,9 @@
     clippy::indexing_slicing
 )]
 
-mod e2e_common;
 #[path = "../../lwm2m/tests/dtls_common/mod.rs"]
 mod dtls_common;
+mod e2e_common;
 
 use dtls_common::{Peer, have};
 use e2e_common::*;
@@ -26,9 +26,7 @@ fn coap_client_openssl_registers_over_dtls_psk() {
         return;
     }
     let mut creds = Credentials::new();
-    creds
-        .add_psk(IDENTITY.as_bytes(), KEY.as_bytes())
-        .unwrap();
+    creds.add_psk(IDENTITY.as_bytes(), KEY.as_bytes()).unwrap();
     let mut server = TestServer::start(&creds);
     let uri = format!(
         "coaps://{}/rd?ep=libcoap-ep&lt=120&lwm2m=1.1&b=U",
@@ -38,8 +36,19 @@ fn coap_client_openssl_registers_over_dtls_psk() {
     let mut client = Peer::spawn(
         "coap-client-openssl",
         &[
-            "-m", "post", "-u", IDENTITY, "-k", KEY, "-t", "40", "-e", "</1/0>,</3/0>", "-B",
-            "20", &uri,
+            "-m",
+            "post",
+            "-u",
+            IDENTITY,
+            "-k",
+            KEY,
+            "-t",
+            "40",
+            "-e",
+            "</1/0>,</3/0>",
+            "-B",
+            "20",
+            &uri,
         ],
     );
     let est = server.wait_dtls("handshake", |e| matches!(e, DtlsEvent::Established { .. }));
@@ -55,7 +64,11 @@ fn coap_client_openssl_registers_over_dtls_psk() {
         .wait_for_registration("libcoap-ep", DEADLINE)
         .unwrap_or_else(|e| panic!("{e}: {}", client.describe()));
     assert_eq!(reg.lifetime, 120);
-    assert!(reg.objects.instances(3).any(|i| i == 0), "{:?}", reg.objects);
+    assert!(
+        reg.objects.instances(3).any(|i| i == 0),
+        "{:?}",
+        reg.objects
+    );
     let DtlsEvent::Established { peer, .. } = est else {
         unreachable!()
     };
@@ -70,9 +83,7 @@ fn coap_client_openssl_with_an_unknown_identity_does_not_register() {
         return;
     }
     let mut creds = Credentials::new();
-    creds
-        .add_psk(IDENTITY.as_bytes(), KEY.as_bytes())
-        .unwrap();
+    creds.add_psk(IDENTITY.as_bytes(), KEY.as_bytes()).unwrap();
     let mut server = TestServer::start(&creds);
     let uri = format!(
         "coaps://{}/rd?ep=libcoap-wrong&lt=120",
@@ -81,12 +92,19 @@ fn coap_client_openssl_with_an_unknown_identity_does_not_register() {
     let _client = Peer::spawn(
         "coap-client-openssl",
         &[
-            "-m", "post", "-u", "intruder", "-k", KEY, "-t", "40", "-e", "</3/0>", "-B", "10",
-            &uri,
+            "-m", "post", "-u", "intruder", "-k", KEY, "-t", "40", "-e", "</3/0>", "-B", "10", &uri,
         ],
     );
     // An unknown identity is refused in the handshake (RFC 4279 §2:
     // unknown_psk_identity), before any CoAP reaches the core.
-    server.wait_dtls("the handshake failing", |e| matches!(e, DtlsEvent::Failed { .. }));
-    assert!(server.handle.registration("libcoap-wrong").unwrap().is_none());
+    server.wait_dtls("the handshake failing", |e| {
+        matches!(e, DtlsEvent::Failed { .. })
+    });
+    assert!(
+        server
+            .handle
+            .registration("libcoap-wrong")
+            .unwrap()
+            .is_none()
+    );
 }

@@ -22,11 +22,11 @@ use lwm2m::core::DmError;
 use lwm2m::core::client::{ClientStats, Event};
 use lwm2m::core::coap::reliability::TransmissionParams;
 use lwm2m::core::config::Config;
-use lwm2m::core::dm::{DataType, Iid, Object, ObjectDef, Operations, ResourceDef, Rid, Riid, Value};
-use lwm2m::core::objects::{Security, SecurityInstance, Server, ServerInstance};
-use lwm2m::core::session::{
-    ClientParams, HandshakeTimers, Session, SessionError, SessionFactory,
+use lwm2m::core::dm::{
+    DataType, Iid, Object, ObjectDef, Operations, ResourceDef, Rid, Riid, Value,
 };
+use lwm2m::core::objects::{Security, SecurityInstance, Server, ServerInstance};
+use lwm2m::core::session::{ClientParams, HandshakeTimers, Session, SessionError, SessionFactory};
 use lwm2m::dtls::OpenSslFactory;
 use lwm2m_server::ServerConfig;
 use lwm2m_server::driver::{Driver as ServerDriver, ServerHandle};
@@ -262,7 +262,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start(creds: &Credentials) -> TestServer {
-        TestServer::start_at("127.0.0.1:0".parse().unwrap(), "127.0.0.1:0".parse().unwrap(), creds)
+        TestServer::start_at(
+            "127.0.0.1:0".parse().unwrap(),
+            "127.0.0.1:0".parse().unwrap(),
+            creds,
+        )
     }
 
     pub fn start_at(plain: SocketAddr, secure: SocketAddr, creds: &Credentials) -> TestServer {
@@ -299,7 +303,10 @@ impl TestServer {
                 }
             }
         }
-        panic!("no {what} within {DEADLINE:?}; DTLS events: {:?}", self.seen);
+        panic!(
+            "no {what} within {DEADLINE:?}; DTLS events: {:?}",
+            self.seen
+        );
     }
 }
 
@@ -320,11 +327,17 @@ pub struct LossyProxy {
 }
 
 impl LossyProxy {
-    pub fn start(upstream: SocketAddr, mut drop_next: impl FnMut() -> bool + Send + 'static) -> LossyProxy {
+    pub fn start(
+        upstream: SocketAddr,
+        mut drop_next: impl FnMut() -> bool + Send + 'static,
+    ) -> LossyProxy {
         let front = UdpSocket::bind("127.0.0.1:0").unwrap();
         let back = UdpSocket::bind("127.0.0.1:0").unwrap();
-        front.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
-        back.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+        front
+            .set_read_timeout(Some(Duration::from_millis(5)))
+            .unwrap();
+        back.set_read_timeout(Some(Duration::from_millis(5)))
+            .unwrap();
         let addr = front.local_addr().unwrap();
         let dropped = Arc::new(AtomicUsize::new(0));
         let passed = Arc::new(AtomicUsize::new(0));
@@ -395,7 +408,8 @@ pub struct GarbageServer {
 impl GarbageServer {
     pub fn start() -> GarbageServer {
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-        sock.set_read_timeout(Some(Duration::from_millis(10))).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(10)))
+            .unwrap();
         let addr = sock.local_addr().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let s = stop.clone();
