@@ -159,16 +159,17 @@ fn dtls_printer(name: &'static str, json: bool) -> impl FnMut(&DtlsEvent) + Send
     move |e| {
         if json {
             let kind = match e {
-                DtlsEvent::Established { .. } => "dtls-established",
-                DtlsEvent::Failed { .. } => "dtls-failed",
-                DtlsEvent::Closed { .. } => "dtls-closed",
-                DtlsEvent::Evicted { .. } => "dtls-evicted",
-                DtlsEvent::Refused { .. } => "dtls-refused",
+                DtlsEvent::Established { .. } => "dtls_established",
+                DtlsEvent::Failed { .. } => "dtls_failed",
+                DtlsEvent::Closed { .. } => "dtls_closed",
+                DtlsEvent::Evicted { .. } => "dtls_evicted",
+                DtlsEvent::Refused { .. } => "dtls_refused",
                 _ => "dtls",
             };
             println!(
                 "{}",
-                serde_json::json!({"event": kind, "server": name, "message": e.to_string()})
+                serde_json::json!({"event": kind, "server": name,
+                    "address": e.peer().to_string(), "message": e.to_string()})
             );
         } else {
             println!("[{name}] {e}");

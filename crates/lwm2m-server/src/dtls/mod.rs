@@ -174,6 +174,19 @@ pub enum DtlsEvent {
     },
 }
 
+impl DtlsEvent {
+    /// The client's address.
+    pub fn peer(&self) -> SocketAddr {
+        match self {
+            DtlsEvent::Established { peer, .. }
+            | DtlsEvent::Failed { peer, .. }
+            | DtlsEvent::Closed { peer }
+            | DtlsEvent::Evicted { peer }
+            | DtlsEvent::Refused { peer, .. } => *peer,
+        }
+    }
+}
+
 impl fmt::Display for DtlsEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
