@@ -253,3 +253,85 @@ fn handshake_survives_ten_percent_loss() {
     let (out, events) = client.stop();
     assert!(out.clean, "{events:?}");
 }
+
+#[test]
+fn bootstrap_over_dtls_hands_out_the_psk_the_dm_server_accepts() {
+    use lwm2m::core::objects::SecurityInstance;
+    use lwm2m_server::ServerConfig;
+    use lwm2m_server::config_file::parse_bootstrap_toml;
+    use lwm2m_server::driver::Driver as ServerDriver;
+    use lwm2m_server::dtls::DtlsSessions;
+
+    // The DM server's coaps:// socket first: the bootstrap configuration
+    // names it.
+    let dm_plain = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let dm_secure = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (dm_plain_addr, dm_secure_addr) = (
+        dm_plain.local_addr().unwrap(),
+        dm_secure.local_addr().unwrap(),
+    );
+    drop((dm_plain, dm_secure));
+    let config = parse_bootstrap_toml(&format!(
+        r#"
+[[clients."dtls-bs-ep".security]]
+id = 1
+uri = "coaps://{dm_secure_addr}"
+short_server_id = 9
+mode = "psk"
+identity = "handed-out-identity"
+secret_key_hex = "0f0e0d0c0b0a09080706050403020100"
+[[clients."dtls-bs-ep".server]]
+id = 0
+short_server_id = 9
+lifetime = 300
+"#
+    ))
+    .unwrap();
+
+    // The DM server accepts what the bootstrap configuration hands out.
+    let mut dm_creds = Credentials::new();
+    assert_eq!(dm_creds.add_bootstrap_psks(&config).unwrap(), 1);
+    let mut dm = TestServer::start_at(dm_plain_addr, dm_secure_addr, &dm_creds);
+
+    // The Bootstrap-Server knows the client's factory bootstrap PSK.
+    let mut bs_creds = Credentials::new();
+    bs_creds.add_psk(b"factory-bootstrap", KEY).unwrap();
+    let mut bs = ServerDriver::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        ServerConfig::bootstrap(config),
+        9,
+    )
+    .unwrap();
+    let backend = Arc::new(bs_creds.openssl_server().unwrap());
+    bs.bind_secure(
+        "127.0.0.1:0".parse().unwrap(),
+        Box::new(DtlsSessions::new(backend)),
+    )
+    .unwrap();
+    let bs = bs.spawn().unwrap();
+
+    let bootstrap_account =
+        SecurityInstance::bootstrap(0, &format!("coaps://{}", bs.secure_addr().unwrap()))
+            .with_psk(b"factory-bootstrap", KEY);
+    let mut client = TestClient::spawn_bootstrap_only(
+        "dtls-bs-ep",
+        bootstrap_account,
+        Arc::new(OpenSslFactory::new()),
+    );
+    client.wait_event("BootstrapFinished", |e| *e == Event::BootstrapFinished);
+    client.wait_event("Registered with SSID 9", |e| {
+        *e == Event::Registered { ssid: 9 }
+    });
+    let est = dm.wait_dtls("DM handshake", |e| {
+        matches!(e, DtlsEvent::Established { .. })
+    });
+    assert!(
+        matches!(&est, DtlsEvent::Established { identity: Some(PeerId::Psk(id)), .. } if id == b"handed-out-identity"),
+        "{est:?}"
+    );
+    dm.handle
+        .wait_for_registration("dtls-bs-ep", DEADLINE)
+        .unwrap();
+    let (out, events) = client.stop();
+    assert!(out.clean, "{events:?}");
+}

@@ -131,9 +131,28 @@ pub struct TestClient {
 }
 
 impl TestClient {
+    /// A client with only a Bootstrap-Server account.
+    pub fn spawn_bootstrap_only(
+        ep: &str,
+        bootstrap: SecurityInstance,
+        sessions: Arc<dyn SessionFactory>,
+    ) -> TestClient {
+        TestClient::spawn_with(ep, vec![], Some(bootstrap), sessions, None)
+    }
+
     pub fn spawn(
         ep: &str,
         accounts: Vec<Account>,
+        sessions: Arc<dyn SessionFactory>,
+        transmission: Option<TransmissionParams>,
+    ) -> TestClient {
+        TestClient::spawn_with(ep, accounts, None, sessions, transmission)
+    }
+
+    fn spawn_with(
+        ep: &str,
+        accounts: Vec<Account>,
+        bootstrap: Option<SecurityInstance>,
         sessions: Arc<dyn SessionFactory>,
         transmission: Option<TransmissionParams>,
     ) -> TestClient {
@@ -153,6 +172,9 @@ impl TestClient {
             for a in accounts {
                 sec = sec.with(a.security);
                 srv = srv.with(a.server);
+            }
+            if let Some(b) = bootstrap {
+                sec = sec.with(b);
             }
             d.add_object(sec).unwrap();
             d.add_object(srv).unwrap();
