@@ -41,6 +41,8 @@ mod transfer;
 pub mod uri;
 
 #[cfg(test)]
+mod session_tests;
+#[cfg(test)]
 mod tests;
 
 use alloc::collections::VecDeque;
