@@ -34,7 +34,7 @@ const PLACEHOLDER_IID: u16 = 65534;
 
 /// Resolves resource types from the `const` definitions, without borrowing
 /// the registry (which the operation borrows mutably).
-struct Defs(Vec<&'static ObjectDef>);
+pub(super) struct Defs(Vec<&'static ObjectDef>);
 
 impl TypeResolver for Defs {
     fn data_type(&self, path: &Path) -> Option<DataType> {
@@ -97,6 +97,8 @@ impl Client {
         let (origin, interface) = match role {
             Role::Bootstrap => (Origin::Bootstrap, Interface::Bootstrap),
             Role::Server(ssid) => (Origin::Server(ssid), Interface::DeviceManagement),
+            // Not a server: never served (on_coap keeps its datagrams).
+            Role::Download => return,
         };
         let msg = req.msg;
         let id = req.id;
@@ -127,7 +129,8 @@ impl Client {
             return self.reply_error(now, li, &id, DmError::ServiceUnavailable);
         }
         // SPEC §1 guarantee 2: another server's open transfer on the object.
-        if let Some(until) = self.held_by_other(now, link_id, &op) {
+        let oids = self.touched_objects(&op, &msg);
+        if let Some(until) = self.held_by_other(now, link_id, oids.as_deref()) {
             return self.reply_busy(now, li, &id, until);
         }
         if id.block1().is_some() {
@@ -149,6 +152,7 @@ impl Client {
         origin: Origin,
         payload: &[u8],
     ) {
+        let link = self.links.get(li).map(|l| l.id);
         let result = match op {
             Operation::Read(path) => {
                 return self.respond_read(now, li, msg, id, origin, path, false);
@@ -210,15 +214,19 @@ impl Client {
             }
             Operation::BootstrapWrite(path) => self.do_bootstrap_write(msg, path, payload),
             Operation::BootstrapDelete(path) => {
-                let r = bs::bootstrap_delete(&mut self.dm, &mut self.attrs, &path);
-                if r.is_ok() {
-                    self.observations.clear();
-                }
-                r.map(|()| Reply::Code(Code::DELETED))
+                // Observations stay until the session commits (then every
+                // registration restarts): a rollback keeps them valid.
+                bs::bootstrap_delete(&mut self.dm, &mut self.attrs, &path)
+                    .map(|()| Reply::Code(Code::DELETED))
             }
             Operation::BootstrapFinish => self
                 .bootstrap_finish(now)
                 .map(|()| Reply::Code(Code::CHANGED)),
+        };
+        // The operation may have closed links (a committed bootstrap, a
+        // deleted Server instance), moving ours in `self.links`.
+        let Some(li) = link.and_then(|l| self.link_index(l)) else {
+            return;
         };
         match result {
             Ok(Reply::Code(code)) => self.reply_code(now, li, id, code, None),
@@ -250,7 +258,7 @@ impl Client {
         Format::from_number(cf).ok_or(DmError::UnsupportedContentFormat)
     }
 
-    fn defs_for(&self, oid: Option<Oid>) -> Defs {
+    pub(super) fn defs_for(&self, oid: Option<Oid>) -> Defs {
         Defs(match oid {
             Some(o) => self.dm.def(o).into_iter().collect(),
             None => self.dm.iter().map(|o| o.def()).collect(),

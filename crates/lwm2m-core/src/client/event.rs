@@ -99,7 +99,9 @@ pub enum Event {
     /// retried with back-off; the other servers are not affected. The
     /// error names what was wrong, never a key.
     SessionFailed {
-        /// Short Server ID; `None` for the Bootstrap-Server.
+        /// Short Server ID; `None` for the Bootstrap-Server or a firmware
+        /// download source (whose failure then shows in the download's
+        /// progress).
         ssid: Option<Ssid>,
         /// What went wrong.
         error: crate::session::SessionError,

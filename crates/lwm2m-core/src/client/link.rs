@@ -17,14 +17,16 @@ pub enum Role {
     Bootstrap,
     /// A DM server, by Short Server ID.
     Server(Ssid),
+    /// A file server a firmware package is downloaded from.
+    Download,
 }
 
 impl Role {
-    /// The Short Server ID; `None` for the Bootstrap-Server.
+    /// The Short Server ID; `None` for the Bootstrap-Server and a download.
     pub fn ssid(self) -> Option<Ssid> {
         match self {
             Role::Server(s) => Some(s),
-            Role::Bootstrap => None,
+            Role::Bootstrap | Role::Download => None,
         }
     }
 }

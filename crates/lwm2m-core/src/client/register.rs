@@ -267,6 +267,9 @@ impl Client {
         if self.bootstrap.in_session() {
             return;
         }
+        if core::mem::take(&mut self.servers_changed) {
+            self.sync_servers(now);
+        }
         if core::mem::take(&mut self.objects_changed) {
             for s in &mut self.servers {
                 s.update.objects = true;
@@ -285,7 +288,11 @@ impl Client {
         if self.stopping {
             match s.reg {
                 Reg::Registered { .. } => self.send_deregister(now, i),
-                Reg::Idle | Reg::Registering => {
+                // A Register in flight may already be on the server: wait for
+                // its answer and de-register then, rather than leave a stale
+                // registration behind.
+                Reg::Registering => {}
+                Reg::Idle => {
                     if let Some(s) = self.servers.get_mut(i) {
                         s.reg = Reg::Stopped;
                         s.retry_at = None;
@@ -787,8 +794,11 @@ impl Client {
 
     /// Server-object changes that concern registration: lifetime, binding,
     /// new or removed accounts.
+    /// Applied on the next step, after the request that caused it has been
+    /// answered (a server deleting its own account still gets its 2.02).
     pub(super) fn server_object_changed(&mut self, now: Instant) {
-        self.sync_servers(now);
+        let _ = now;
+        self.servers_changed = true;
         self.kick = true;
     }
 

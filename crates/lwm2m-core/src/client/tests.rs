@@ -832,3 +832,43 @@ fn observations_and_stored_notifications_survive_a_restart() {
                 && Message::parse(b).unwrap().token_bytes() == token.as_slice())
     );
 }
+
+#[test]
+fn a_server_deleting_its_own_account_still_gets_its_answer() {
+    let mut h = Harness::new();
+    let link = h.register();
+    h.take();
+    h.events.clear();
+    let mid = h.request(link, Code::DELETE, |b| {
+        b.option(option::URI_PATH, b"1").unwrap();
+        b.option(option::URI_PATH, b"0").unwrap();
+    });
+    let r = h.response_to(mid);
+    assert_eq!(Message::parse(&r).unwrap().code(), Code::DELETED);
+    // The link closes after its last datagram.
+    h.run();
+    assert!(h.events.contains(&Event::Close { link }));
+    assert!(!h.client.is_registered(101));
+}
+
+#[test]
+fn deregister_during_register_waits_for_the_answer_then_deregisters() {
+    let mut h = Harness::new();
+    h.run();
+    let (link, reg) = h.take().pop().expect("a Register");
+    h.client.deregister();
+    h.run();
+    assert!(!h.client.is_stopped(), "the Register may be on the server");
+    assert!(h.take().is_empty());
+    h.answer(link, &reg, Code::CREATED, |b| {
+        b.option(option::LOCATION_PATH, b"rd").unwrap();
+        b.option(option::LOCATION_PATH, b"9").unwrap();
+    });
+    h.run();
+    let (_, d) = h.take().pop().expect("a De-register");
+    let m = Message::parse(&d).unwrap();
+    assert_eq!(m.code(), Code::DELETE);
+    h.answer(link, &d, Code::DELETED, |_| {});
+    assert!(h.client.is_stopped());
+    assert!(h.events.contains(&Event::Deregistered { ssid: 101 }));
+}

@@ -9,24 +9,65 @@
 use super::Client;
 use super::dispatch::touched;
 use super::event::LinkId;
-use crate::coap::Code;
+use alloc::vec::Vec;
+
 use crate::coap::assembly::{Block1Mode, Block1Outcome};
 use crate::coap::endpoint::{Request, RequestId};
+use crate::coap::{Code, Message};
+use crate::content::{Decoder, Format, senml_cbor, senml_json};
 use crate::dm::ops::write;
 use crate::dm::{Level, Oid, Operation, Origin, Path};
 use crate::error::DmError;
 use crate::time::Instant;
 
 impl Client {
-    /// If another link's open block-wise transfer holds an object `op`
-    /// touches: until when.
+    /// The objects a request touches: the one its path names, or those its
+    /// composite payload names. `None` for "possibly any": the root, or a
+    /// composite payload not readable yet (a Block1 block of it).
+    pub(super) fn touched_objects(&self, op: &Operation, msg: &Message<'_>) -> Option<Vec<Oid>> {
+        if let Some(oid) = touched(op) {
+            return Some(alloc::vec![oid]);
+        }
+        let limits = self.config.limits.decode;
+        let payload = msg.payload();
+        if msg.block1().is_some() {
+            return None;
+        }
+        let fmt = Self::request_format(msg).ok()?;
+        let paths: Vec<Path> = match op {
+            Operation::ReadComposite
+            | Operation::ObserveComposite
+            | Operation::CancelObserveComposite => match fmt {
+                Format::SenmlJson => senml_json::SenmlJsonPaths::new(payload, limits)
+                    .collect::<Result<_, _>>()
+                    .ok()?,
+                Format::SenmlCbor => senml_cbor::SenmlCborPaths::new(payload, limits)
+                    .collect::<Result<_, _>>()
+                    .ok()?,
+                _ => return None,
+            },
+            Operation::WriteComposite => {
+                let defs = self.defs_for(None);
+                Decoder::new(fmt, payload, Path::ROOT, &defs, limits)
+                    .ok()?
+                    .map(|e| e.map(|e| e.path))
+                    .collect::<Result<_, _>>()
+                    .ok()?
+            }
+            _ => return None,
+        };
+        paths.iter().map(Path::oid).collect()
+    }
+
+    /// If another link's open block-wise transfer holds an object the
+    /// request touches (`oids`, from [`Client::touched_objects`]; `None`
+    /// for any): until when.
     pub(super) fn held_by_other(
         &mut self,
         now: Instant,
         link: LinkId,
-        op: &Operation,
+        oids: Option<&[Oid]>,
     ) -> Option<Instant> {
-        let oid = touched(op);
         let links = &self.links;
         self.locks.retain(|k| {
             links
@@ -37,7 +78,7 @@ impl Client {
         });
         let mut until: Option<Instant> = None;
         for k in &self.locks {
-            if k.link == link || oid.is_some_and(|o| o != k.oid) {
+            if k.link == link || oids.is_some_and(|os| !os.contains(&k.oid)) {
                 continue;
             }
             let t = self
@@ -53,8 +94,8 @@ impl Client {
         if until.is_none() && self.streams.iter().any(|s| s.link != link) {
             // A streaming write's suspended transaction: the registry
             // refuses its objects; give the server a retry hint.
-            return oid
-                .filter(|o| self.dm.check_unlocked(*o).is_err())
+            return oids
+                .filter(|os| os.iter().any(|o| self.dm.check_unlocked(*o).is_err()))
                 .map(|_| now + crate::time::Duration::from_secs(5));
         }
         until
