@@ -58,6 +58,7 @@ pub fn factory(o: &Options) -> Factory {
         bootstrap: o.bootstrap,
         lifetime: o.lifetime,
         binding: o.binding.clone(),
+        dtls: o.dtls.clone(),
     }
 }
 
@@ -102,6 +103,9 @@ impl Session {
     ) -> Result<Session, lwm2m::Error> {
         let mut config = Config::new(&o.endpoint);
         config.version = o.version;
+        // coaps:// accounts (from the options, the state file or a
+        // Bootstrap-Server) handshake through OpenSSL.
+        config.sessions = Some(std::sync::Arc::new(lwm2m::dtls::OpenSslFactory::new()));
         let mut driver = Driver::new(config)?;
         let objects = objects::install(&mut driver, factory, &o.endpoint, o.seed, o.sensor_period)?;
         let state = o.state_file.as_ref().map(StateFile::new);
@@ -290,6 +294,13 @@ impl Session {
                     "registration with server {ssid} failed: {}; will retry",
                     failure(&reason)
                 ),
+                Event::SessionFailed { ssid, error } => match ssid {
+                    Some(ssid) => say!(self.log, "DTLS with server {ssid}: {error}"),
+                    None => say!(
+                        self.log,
+                        "DTLS with the Bootstrap-Server or a download: {error}"
+                    ),
+                },
                 Event::BootstrapStarted => say!(self.log, "bootstrap session started"),
                 Event::BootstrapFinished => {
                     say!(self.log, "bootstrap finished: configuration committed")

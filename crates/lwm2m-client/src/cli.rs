@@ -13,6 +13,8 @@ use clap::error::ErrorKind;
 
 use lwm2m::core::client::uri;
 use lwm2m::core::dm::Lwm2mVersion;
+use openssl::pkey::PKey;
+use openssl::x509::X509;
 
 /// The demo LwM2M client: Security, Server, Access Control, Device,
 /// Connectivity Monitoring, Firmware Update, Location, a simulated
@@ -28,6 +30,8 @@ use lwm2m::core::dm::Lwm2mVersion;
 ///   lwm2m-client --server coap://127.0.0.1:5683    register to a server
 ///   lwm2m-client --server coap://127.0.0.1:5783 --bootstrap --state-file dev.state
 ///   lwm2m-client -s coap://10.0.0.1:5683 -s coap://10.0.0.2:5683   two servers
+///   lwm2m-client -s coaps://127.0.0.1:5684 --psk-identity dev1 --psk-key 000102030405060708090a0b0c0d0e0f
+///   lwm2m-client -s coaps://lwm2m.example:5684 --cert dev.pem --key dev.key --server-cert server.pem
 ///
 /// The client logs what happens to standard error. Ctrl-C (SIGINT) or
 /// SIGTERM de-registers and exits 0; a second Ctrl-C stops at once.
@@ -45,9 +49,11 @@ struct Args {
           value_parser = parse_endpoint)]
     endpoint: String,
 
-    /// LwM2M server, coap://HOST[:PORT]; repeat it for several servers.
+    /// LwM2M server, coap://HOST[:PORT] or coaps://HOST[:PORT] (DTLS);
+    /// repeat it for several servers.
     ///
-    /// The port is 5683 when left out. Servers get Short Server IDs 1, 2, ...
+    /// The port is 5683 (coaps: 5684) when left out. A coaps:// server
+    /// needs --psk-identity and --psk-key, or --cert and --key. Servers get Short Server IDs 1, 2, ...
     /// in order. With --bootstrap, the Bootstrap-Server's URI.
     /// None at all: run the tour.
     #[arg(short, long = "server", value_name = "URI", value_parser = parse_server,
@@ -104,6 +110,75 @@ struct Args {
     /// In the tour, also show the client's own log.
     #[arg(short, long)]
     verbose: bool,
+
+    /// DTLS pre-shared key identity (text) for the coaps:// servers.
+    #[arg(long, value_name = "TEXT", requires = "psk_key",
+          conflicts_with_all = ["cert", "key", "server_cert"])]
+    psk_identity: Option<String>,
+
+    /// DTLS pre-shared key, in hexadecimal (with --psk-identity).
+    #[arg(long, value_name = "HEX", requires = "psk_identity")]
+    psk_key: Option<String>,
+
+    /// The client's certificate (PEM) for the coaps:// servers
+    /// (ECDHE-ECDSA); with --key.
+    #[arg(long, value_name = "PEM", requires = "key", verbatim_doc_comment)]
+    cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --cert.
+    #[arg(long, value_name = "PEM", requires = "cert")]
+    key: Option<PathBuf>,
+
+    /// The server's certificate (PEM): the server must present exactly it.
+    ///
+    /// Without it the server's certificate must chain to the system's trust
+    /// store and name the URI's host.
+    #[arg(long, value_name = "PEM", requires = "cert", verbatim_doc_comment)]
+    server_cert: Option<PathBuf>,
+}
+
+/// DTLS credentials of the coaps:// servers (Security Mode /0/x/2 and the
+/// keys /0/x/3-5). `Debug` never shows a key.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum Dtls {
+    /// None (every server is coap://).
+    #[default]
+    None,
+    /// Pre-shared key (mode 0).
+    Psk {
+        /// PSK identity.
+        identity: Vec<u8>,
+        /// The key.
+        key: Vec<u8>,
+    },
+    /// Certificates (mode 2), DER.
+    Certificate {
+        /// Ours.
+        certificate: Vec<u8>,
+        /// Our private key (PKCS#8).
+        private_key: Vec<u8>,
+        /// The server's, pinned (Certificate Usage 3); `None`: the system
+        /// trust store (Certificate Usage 1).
+        server: Option<Vec<u8>>,
+    },
+}
+
+impl std::fmt::Debug for Dtls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Dtls::None => f.write_str("None"),
+            Dtls::Psk { identity, .. } => write!(
+                f,
+                "Psk {{ identity: \"{}\", key: <redacted> }}",
+                identity.escape_ascii()
+            ),
+            Dtls::Certificate { server, .. } => write!(
+                f,
+                "Certificate {{ private_key: <redacted>, server pinned: {} }}",
+                server.is_some()
+            ),
+        }
+    }
 }
 
 /// What the command line asked for, checked.
@@ -130,6 +205,8 @@ pub struct Options {
     pub seed: u64,
     /// Log level.
     pub verbosity: Verbosity,
+    /// DTLS credentials for the coaps:// servers.
+    pub dtls: Dtls,
 }
 
 /// How much the client logs.
@@ -178,6 +255,24 @@ where
             "error: --bootstrap needs exactly one --server (the Bootstrap-Server's URI)",
         ));
     }
+    let dtls = match dtls(&a) {
+        Ok(d) => d,
+        Err(e) => return Parsed::Error(one_line(&format!("error: {e}"))),
+    };
+    let secure = a
+        .servers
+        .iter()
+        .any(|s| uri::parse(s).is_some_and(|u| u.secure));
+    if secure && dtls == Dtls::None {
+        return Parsed::Error(one_line(
+            "error: a coaps:// server needs --psk-identity and --psk-key, or --cert and --key",
+        ));
+    }
+    if !secure && dtls != Dtls::None {
+        return Parsed::Error(one_line(
+            "error: DTLS credentials are for coaps:// servers, and no --server is one",
+        ));
+    }
     let verbosity = match (a.quiet, a.verbose) {
         (true, _) => Verbosity::Quiet,
         (_, true) => Verbosity::Verbose,
@@ -194,13 +289,71 @@ where
         sensor_period: a.sensor_period,
         seed: a.seed,
         verbosity,
+        dtls,
     }))
+}
+
+/// The DTLS options, read and checked. Errors name the option or the file,
+/// never a key.
+fn dtls(a: &Args) -> Result<Dtls, String> {
+    if let (Some(id), Some(hex)) = (&a.psk_identity, &a.psk_key) {
+        if id.is_empty() || id.len() > 128 {
+            return Err("--psk-identity: 1 to 128 bytes".into());
+        }
+        let key = parse_hex(hex)
+            .ok_or("--psk-key: expected an even number of hexadecimal digits (1 to 256 bytes)")?;
+        return Ok(Dtls::Psk {
+            identity: id.as_bytes().to_vec(),
+            key,
+        });
+    }
+    if let (Some(cert), Some(key)) = (&a.cert, &a.key) {
+        let read = |p: &PathBuf| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+        let certificate = X509::from_pem(&read(cert)?)
+            .and_then(|c| c.to_der())
+            .map_err(|_| format!("--cert {}: not a PEM certificate", cert.display()))?;
+        let private_key = PKey::private_key_from_pem(&read(key)?)
+            .and_then(|k| k.private_key_to_pkcs8())
+            .map_err(|_| format!("--key {}: not a PEM private key", key.display()))?;
+        let server =
+            match &a.server_cert {
+                Some(p) => Some(X509::from_pem(&read(p)?).and_then(|c| c.to_der()).map_err(
+                    |_| format!("--server-cert {}: not a PEM certificate", p.display()),
+                )?),
+                None => None,
+            };
+        return Ok(Dtls::Certificate {
+            certificate,
+            private_key,
+            server,
+        });
+    }
+    Ok(Dtls::None)
+}
+
+/// Hexadecimal digits to 1 to 256 bytes.
+fn parse_hex(s: &str) -> Option<Vec<u8>> {
+    let digits = s.as_bytes();
+    if digits.is_empty() || digits.len() > 512 || !digits.len().is_multiple_of(2) {
+        return None;
+    }
+    digits
+        .chunks_exact(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+        .collect()
 }
 
 /// The first line of a clap error, as `lwm2m-client: <what> (see --help)`.
 fn one_line(rendered: &str) -> String {
-    let first = rendered.lines().next().unwrap_or("error: bad arguments");
-    let what = first.strip_prefix("error: ").unwrap_or(first);
+    let mut lines = rendered.lines();
+    let first = lines.next().unwrap_or("error: bad arguments");
+    let mut what = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    // "the following required arguments were not provided:" and "cannot be
+    // used with:" name the options on the lines that follow.
+    if what.ends_with(':') {
+        let named: Vec<&str> = lines.map(str::trim).take_while(|l| !l.is_empty()).collect();
+        what = format!("{what} {}", named.join(", "));
+    }
     format!("lwm2m-client: {what} (see --help)")
 }
 
@@ -218,13 +371,12 @@ fn parse_endpoint(s: &str) -> Result<String, String> {
 
 fn parse_server(s: &str) -> Result<String, String> {
     match uri::parse(s) {
-        Some(u) if u.secure => Err("coaps:// (DTLS) is not supported by this client yet".into()),
         Some(u) if u.host.is_empty() => Err("no host".into()),
         Some(u) if u.path != "/" && !u.path.is_empty() => {
             Err("a server URI has no path: coap://HOST[:PORT]".into())
         }
         Some(_) => Ok(s.to_string()),
-        None => Err("expected coap://HOST[:PORT]".into()),
+        None => Err("expected coap://HOST[:PORT] or coaps://HOST[:PORT]".into()),
     }
 }
 
@@ -320,7 +472,7 @@ mod tests {
     #[test]
     fn bad_options_are_one_line() {
         assert!(error(&["--server", "http://x"]).contains("coap://HOST"));
-        assert!(error(&["--server", "coaps://127.0.0.1"]).contains("DTLS"));
+        assert!(error(&["--server", "coaps://127.0.0.1"]).contains("--psk-identity"));
         assert!(error(&["--server", "coap://h:1/rd"]).contains("no path"));
         assert!(error(&["--lifetime", "0"]).contains("--lifetime"));
         assert!(error(&["--lifetime", "soon"]).contains("--lifetime"));
@@ -331,6 +483,69 @@ mod tests {
         assert!(error(&["--frobnicate"]).contains("--frobnicate"));
         assert!(error(&["-q", "-v"]).contains("--quiet"));
         assert!(error(&["--sensor-period", "0"]).contains("--sensor-period"));
+    }
+
+    #[test]
+    fn dtls_options() {
+        let o = run(&[
+            "-s",
+            "coaps://127.0.0.1:5684",
+            "--psk-identity",
+            "dev-1",
+            "--psk-key",
+            "00ff10",
+        ]);
+        assert_eq!(
+            o.dtls,
+            Dtls::Psk {
+                identity: b"dev-1".to_vec(),
+                key: vec![0x00, 0xff, 0x10]
+            }
+        );
+        let shown = format!("{o:?}");
+        assert!(
+            shown.contains("<redacted>") && !shown.contains("255"),
+            "{shown}"
+        );
+        let e = error(&[
+            "-s",
+            "coaps://h",
+            "--psk-identity",
+            "x",
+            "--psk-key",
+            "c0ffeeZZ",
+        ]);
+        assert!(e.contains("--psk-key") && !e.contains("c0ffee"), "{e}");
+        assert!(error(&["-s", "coaps://h", "--psk-identity", "x"]).contains("--psk-key"));
+        assert!(
+            error(&["-s", "coap://h", "--psk-identity", "x", "--psk-key", "00"])
+                .contains("coaps://")
+        );
+        let e = error(&[
+            "-s",
+            "coaps://h",
+            "--cert",
+            "/nonexistent.pem",
+            "--key",
+            "/k",
+        ]);
+        assert!(e.contains("/nonexistent.pem"), "{e}");
+        assert!(error(&["-s", "coaps://h", "--server-cert", "/s.pem"]).contains("--cert"));
+        assert!(
+            error(&[
+                "-s",
+                "coaps://h",
+                "--psk-identity",
+                "x",
+                "--psk-key",
+                "00",
+                "--cert",
+                "c",
+                "--key",
+                "k"
+            ])
+            .contains("cannot be used with")
+        );
     }
 
     #[test]

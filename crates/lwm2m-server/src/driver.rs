@@ -31,8 +31,10 @@ use crate::core::{
 };
 
 /// Where a DTLS layer (`coaps://`) plugs in: it sees every datagram between
-/// the socket and the core, keyed by the same peer address as the core's
-/// peer table. Not implemented yet; the driver calls it when one is set.
+/// its socket and the core, keyed by the same peer address as the core's
+/// peer table. [`crate::dtls::DtlsSessions`] is the DTLS one; install it with
+/// [`Driver::bind_secure`] (a `coaps://` socket beside the `coap://` one)
+/// or [`Driver::set_session_hook`] (the only socket speaks DTLS).
 pub trait SessionHook: Send {
     /// A datagram from `peer`: writes the CoAP message it carried into
     /// `out` and returns its length, or `None` when it was consumed
@@ -58,6 +60,13 @@ pub trait SessionHook: Send {
     fn poll_timeout(&self) -> Option<Instant>;
     /// Runs its timers.
     fn handle_timeout(&mut self, now: Instant);
+    /// Whether messages for `peer` go through the hook. With a secure
+    /// socket beside the plain one, the core's messages for peers the hook
+    /// does not know go out in plain CoAP on the plain socket.
+    fn has_peer(&self, peer: SocketAddr) -> bool {
+        let _ = peer;
+        true
+    }
 }
 
 /// Files from a directory, for the file server (`--serve-dir`).
@@ -75,9 +84,12 @@ impl FileSource for DirFiles {
     }
 }
 
-/// The server core on one UDP socket.
+/// The server core on one UDP socket, or on a `coap://` and a `coaps://`
+/// socket ([`Driver::bind_secure`]).
 pub struct Driver {
     socket: UdpSocket,
+    /// The `coaps://` socket, whose datagrams all go through `hook`.
+    secure: Option<UdpSocket>,
     server: Server,
     origin: std::time::Instant,
     rx: Vec<u8>,
@@ -95,6 +107,7 @@ impl Driver {
         let size = config.coap.max_message_size.max(1152) + 64;
         Ok(Driver {
             socket,
+            secure: None,
             server: Server::new(config, seed),
             origin: std::time::Instant::now(),
             rx: vec![0; 65_536],
@@ -126,9 +139,33 @@ impl Driver {
         &mut self.server
     }
 
-    /// Installs a session layer (DTLS) between the socket and the core.
+    /// Installs a session layer (DTLS) between the socket and the core:
+    /// every datagram of the socket goes through it.
     pub fn set_session_hook(&mut self, hook: Box<dyn SessionHook>) {
         self.hook = Some(hook);
+    }
+
+    /// Adds a `coaps://` socket bound to `addr` (port 0 picks a free port;
+    /// see [`Driver::secure_addr`]) whose datagrams go through `hook`
+    /// (normally [`crate::dtls::DtlsSessions`]); the first socket keeps
+    /// serving plain `coap://`. One core serves both, so registrations,
+    /// commands and events do not care which a client uses. A client must
+    /// not use one address for both.
+    pub fn bind_secure(&mut self, addr: SocketAddr, hook: Box<dyn SessionHook>) -> io::Result<()> {
+        let secure = UdpSocket::bind(addr)?;
+        secure.set_nonblocking(true)?;
+        self.socket.set_nonblocking(true)?;
+        self.read_timeout = None;
+        self.secure = Some(secure);
+        self.hook = Some(hook);
+        let size = self.wire.len().max(2048);
+        self.wire.resize(size, 0);
+        Ok(())
+    }
+
+    /// The `coaps://` socket's address, if [`Driver::bind_secure`] added one.
+    pub fn secure_addr(&self) -> Option<SocketAddr> {
+        self.secure.as_ref().and_then(|s| s.local_addr().ok())
     }
 
     /// Sends everything the core (and the session layer) has to send.
@@ -136,25 +173,96 @@ impl Driver {
         let now = self.now();
         while let Some((to, n)) = self.server.poll_transmit(now, &mut self.tx) {
             let msg = self.tx.get(..n).unwrap_or(&[]);
+            let via_hook = self
+                .hook
+                .as_ref()
+                .is_some_and(|h| self.secure.is_none() || h.has_peer(to));
             let sent = match self.hook.as_mut() {
-                Some(h) => match h.outbound(now, to, msg, &mut self.wire) {
-                    Some(m) => self.socket.send_to(self.wire.get(..m).unwrap_or(&[]), to),
+                Some(h) if via_hook => match h.outbound(now, to, msg, &mut self.wire) {
+                    Some(m) => {
+                        let socket = self.secure.as_ref().unwrap_or(&self.socket);
+                        socket.send_to(self.wire.get(..m).unwrap_or(&[]), to)
+                    }
                     None => continue,
                 },
-                None => self.socket.send_to(msg, to),
+                _ => self.socket.send_to(msg, to),
             };
             ignore_transient(sent.map(|_| ()))?;
         }
         if let Some(h) = self.hook.as_mut() {
+            let socket = self.secure.as_ref().unwrap_or(&self.socket);
             while let Some((to, n)) = h.poll_transmit(now, &mut self.wire) {
                 ignore_transient(
-                    self.socket
+                    socket
                         .send_to(self.wire.get(..n).unwrap_or(&[]), to)
                         .map(|_| ()),
                 )?;
             }
         }
         Ok(())
+    }
+
+    /// Hands the datagram in `rx[..n]` from `from` to the core, through the
+    /// hook when it came on the secure socket (or the hook owns the only
+    /// one).
+    fn deliver(&mut self, n: usize, from: SocketAddr, secure: bool) {
+        if n == 0 {
+            return;
+        }
+        let now = self.now();
+        let data = self.rx.get(..n).unwrap_or(&[]);
+        let via_hook = secure || self.secure.is_none();
+        match self.hook.as_mut() {
+            Some(h) if via_hook => {
+                if let Some(m) = h.inbound(now, from, data, &mut self.wire) {
+                    let msg = self.wire.get(..m).unwrap_or(&[]);
+                    self.server.handle_datagram(now, from, msg);
+                }
+            }
+            _ => self.server.handle_datagram(now, from, data),
+        }
+    }
+
+    /// Waits up to `wait` on both sockets and reads what arrived (one
+    /// datagram from each at most). Returns whether any arrived.
+    fn receive_two(&mut self, wait: Duration) -> io::Result<bool> {
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        let ready = match &self.secure {
+            Some(secure) => {
+                let mut fds = [
+                    PollFd::new(&self.socket, PollFlags::IN),
+                    PollFd::new(secure, PollFlags::IN),
+                ];
+                let timeout = Timespec::try_from(wait).map_err(io::Error::other)?;
+                match poll(&mut fds, Some(&timeout)) {
+                    Ok(_) => {}
+                    Err(rustix::io::Errno::INTR) => return Ok(false),
+                    Err(e) => return Err(e.into()),
+                }
+                let any = PollFlags::IN | PollFlags::ERR | PollFlags::HUP;
+                fds.map(|f| f.revents().intersects(any))
+            }
+            None => return Ok(false),
+        };
+        let mut got = false;
+        for (secure, is_ready) in [(false, ready[0]), (true, ready[1])] {
+            if !is_ready {
+                continue;
+            }
+            let socket = match &self.secure {
+                Some(s) if secure => s,
+                _ => &self.socket,
+            };
+            match socket.recv_from(&mut self.rx) {
+                Ok((n, from)) => {
+                    got = true;
+                    self.deliver(n, from, secure);
+                }
+                Err(e) if is_transient(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(got)
     }
 
     fn next_deadline(&self) -> Option<Instant> {
@@ -179,7 +287,9 @@ impl Driver {
             None => max_wait,
         };
         let mut got = false;
-        if !wait.is_zero() {
+        if !wait.is_zero() && self.secure.is_some() {
+            got = self.receive_two(wait)?;
+        } else if !wait.is_zero() {
             if self.read_timeout != Some(wait) {
                 self.socket.set_read_timeout(Some(wait))?;
                 self.read_timeout = Some(wait);
@@ -187,19 +297,7 @@ impl Driver {
             match self.socket.recv_from(&mut self.rx) {
                 Ok((n, from)) => {
                     got = true;
-                    let now = self.now();
-                    let data = self.rx.get(..n).unwrap_or(&[]);
-                    if n > 0 {
-                        match self.hook.as_mut() {
-                            Some(h) => {
-                                if let Some(m) = h.inbound(now, from, data, &mut self.wire) {
-                                    let msg = self.wire.get(..m).unwrap_or(&[]);
-                                    self.server.handle_datagram(now, from, msg);
-                                }
-                            }
-                            None => self.server.handle_datagram(now, from, data),
-                        }
-                    }
+                    self.deliver(n, from, false);
                 }
                 Err(e) if is_transient(&e) => {}
                 Err(e) => return Err(e),
@@ -226,6 +324,7 @@ impl Driver {
     /// Runs the loop in a background thread.
     pub fn spawn(self) -> io::Result<ServerHandle> {
         let addr = self.local_addr()?;
+        let secure_addr = self.secure_addr();
         let wake_to = match addr.ip() {
             IpAddr::V4(ip) if ip.is_unspecified() => {
                 SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port())
@@ -251,6 +350,7 @@ impl Driver {
         Ok(ServerHandle {
             inner: Arc::new(Inner {
                 addr,
+                secure_addr,
                 tx: Mutex::new(tx),
                 waker,
                 wake_to,
@@ -493,6 +593,7 @@ fn route(r: &mut Routes, e: ServerEvent) {
 
 struct Inner {
     addr: SocketAddr,
+    secure_addr: Option<SocketAddr>,
     tx: Mutex<Sender<Command>>,
     waker: UdpSocket,
     wake_to: SocketAddr,
@@ -536,6 +637,12 @@ impl ServerHandle {
     /// The server's bound address.
     pub fn local_addr(&self) -> SocketAddr {
         self.inner.addr
+    }
+
+    /// The `coaps://` socket's address, if the driver had one
+    /// ([`Driver::bind_secure`]).
+    pub fn secure_addr(&self) -> Option<SocketAddr> {
+        self.inner.secure_addr
     }
 
     /// A handle whose blocking calls wait at most `timeout`.

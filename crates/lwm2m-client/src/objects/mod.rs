@@ -6,7 +6,7 @@
 //! |---|---|
 //! | Security (0), Server (1), Access Control (2) | factory configuration ([`Factory`]), then the state file or a Bootstrap-Server |
 //! | Device (3) | [`device::DemoDevice`] |
-//! | Firmware Update (5) | the built-in state machine over [`firmware::DemoFirmware`] (PUSH, PULL over `coap://`) |
+//! | Firmware Update (5) | the built-in state machine over [`firmware::DemoFirmware`] (PUSH, PULL over `coap://`, and `coaps://` with DTLS credentials) |
 //! | Connectivity Monitoring (4), Location (6) | fixed demo values |
 //! | Temperature (3303) | [`temperature::Temperature`], a random walk |
 //! | Test (32769) | [`test_object::TestObject`] |
@@ -24,9 +24,10 @@ use lwm2m::core::objects::connectivity::bearer;
 use lwm2m::core::objects::firmware::Protocol;
 use lwm2m::core::objects::{
     AccessControl, AclInstance, ConnectivityMonitoring, Device, Firmware, Location, Security,
-    SecurityInstance, Server, ServerInstance,
+    SecurityInstance, SecurityMode, Server, ServerInstance,
 };
 
+use crate::cli::Dtls;
 use device::DemoDevice;
 use firmware::DemoFirmware;
 use temperature::Temperature;
@@ -44,6 +45,8 @@ pub struct Factory {
     pub lifetime: u32,
     /// Binding (`U` or `UQ`).
     pub binding: String,
+    /// Credentials of the `coaps://` accounts.
+    pub dtls: Dtls,
 }
 
 /// The Short Server ID of the `i`-th `--server`.
@@ -83,9 +86,14 @@ pub fn install(
     driver.add_object(server)?;
     driver.add_object(acl)?;
     let device = driver.add_object(device::device(endpoint))?;
-    // PULL over coap:// only: the demo has no DTLS credentials yet.
-    let firmware = driver
-        .add_object(Firmware::new(DemoFirmware::default()).with_protocols(&[Protocol::Coap]))?;
+    // PULL over coaps:// too when there are DTLS credentials: a package URI
+    // on a coaps:// server's host uses that server's account.
+    let protocols: &[Protocol] = match factory.dtls {
+        Dtls::None => &[Protocol::Coap],
+        _ => &[Protocol::Coap, Protocol::Coaps],
+    };
+    let firmware =
+        driver.add_object(Firmware::new(DemoFirmware::default()).with_protocols(protocols))?;
     let mut conn = ConnectivityMonitoring::new(bearer::ETHERNET);
     conn.set_ip_addresses(&["127.0.0.1"]);
     driver.add_object(conn)?;
@@ -114,6 +122,34 @@ const SHARED: &[(Oid, u16)] = &[
     (test_object::OID, u16::MAX),
 ];
 
+/// `inst` with the DTLS credentials when its URI is `coaps://` (Core 1.1
+/// Appendix E.1: mode /0/x/2, keys /0/x/3-5, Certificate Usage /0/x/15).
+fn secured(inst: SecurityInstance, dtls: &Dtls) -> SecurityInstance {
+    if !inst.uri.starts_with("coaps://") {
+        return inst;
+    }
+    match dtls {
+        Dtls::None => inst,
+        Dtls::Psk { identity, key } => inst.with_psk(identity, key),
+        Dtls::Certificate {
+            certificate,
+            private_key,
+            server,
+        } => {
+            let pinned = server.as_deref().unwrap_or_default();
+            let mut inst =
+                inst.with_keys(SecurityMode::Certificate, certificate, private_key, pinned);
+            // Pinned: 3, domain-issued certificate (the default). Else 1,
+            // service certificate constraint: PKIX from the system trust
+            // store, with the host name checked.
+            if server.is_none() {
+                inst.certificate_usage = Some(1);
+            }
+            inst
+        }
+    }
+}
+
 /// Security, Server and Access Control with the factory configuration.
 pub fn factory_objects(f: &Factory) -> (Security, Server, AccessControl) {
     let mut security = Security::default();
@@ -121,14 +157,14 @@ pub fn factory_objects(f: &Factory) -> (Security, Server, AccessControl) {
     let mut acl = AccessControl::default();
     if f.bootstrap {
         if let Some(uri) = f.servers.first() {
-            security.insert(SecurityInstance::bootstrap(0, uri));
+            security.insert(secured(SecurityInstance::bootstrap(0, uri), &f.dtls));
         }
         return (security, server, acl);
     }
     for (i, uri) in f.servers.iter().enumerate() {
         let ssid = ssid_of(i);
         let iid = ssid - 1;
-        security.insert(SecurityInstance::server(iid, ssid, uri));
+        security.insert(secured(SecurityInstance::server(iid, ssid, uri), &f.dtls));
         server
             .insert(ServerInstance::new(iid, ssid, i64::from(f.lifetime)).with_binding(&f.binding));
     }
@@ -207,6 +243,7 @@ mod tests {
             bootstrap,
             lifetime: 120,
             binding: "UQ".into(),
+            dtls: Dtls::None,
         }
     }
 

@@ -90,6 +90,22 @@ pub enum Event {
         /// Why.
         reason: Failure,
     },
+    /// The DTLS session with a server could not be opened or failed: a
+    /// wrong PSK, a rejected certificate, no answer to the handshake, a
+    /// security mode without a backend (Raw Public Key), unusable keys in
+    /// the Security instance, or the server closing the association. The
+    /// attempt that needed it fails with [`Failure::Handshake`] (or
+    /// [`Failure::BadConfiguration`] when no session could be made) and is
+    /// retried with back-off; the other servers are not affected. The
+    /// error names what was wrong, never a key.
+    SessionFailed {
+        /// Short Server ID; `None` for the Bootstrap-Server or a firmware
+        /// download source (whose failure then shows in the download's
+        /// progress).
+        ssid: Option<Ssid>,
+        /// What went wrong.
+        error: crate::session::SessionError,
+    },
     /// A bootstrap session began (client- or server-initiated).
     BootstrapStarted,
     /// Bootstrap-Finish committed a valid configuration.

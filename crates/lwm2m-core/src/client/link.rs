@@ -21,6 +21,16 @@ pub enum Role {
     Download,
 }
 
+impl Role {
+    /// The Short Server ID; `None` for the Bootstrap-Server and a download.
+    pub fn ssid(self) -> Option<Ssid> {
+        match self {
+            Role::Server(s) => Some(s),
+            Role::Bootstrap | Role::Download => None,
+        }
+    }
+}
+
 /// What a request of ours on this link is waiting for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
@@ -48,6 +58,8 @@ pub struct Link {
     pub endpoint: Endpoint,
     /// DTLS; `None` for NoSec.
     pub session: Option<Box<dyn Session>>,
+    /// The Security instance the link was opened for.
+    pub security_iid: crate::dm::Iid,
     /// Our requests in flight and what each is for.
     pub pending: Vec<(Token, Purpose)>,
     /// Request bodies being sent block by block.

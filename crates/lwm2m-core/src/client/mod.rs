@@ -42,6 +42,8 @@ mod transfer;
 pub mod uri;
 
 #[cfg(test)]
+mod session_tests;
+#[cfg(test)]
 mod tests;
 
 use alloc::collections::VecDeque;
@@ -97,11 +99,26 @@ struct Stream {
     txn: crate::dm::Suspended,
 }
 
+/// A secure link's session kept after its link closed: offered again when
+/// the same account reconnects, so the handshake is the abbreviated one
+/// (RFC 5246 §7.3) when the server still knows the session.
+struct Parked {
+    role: Role,
+    security_iid: crate::dm::Iid,
+    session: alloc::boxed::Box<dyn crate::session::Session>,
+}
+
+/// At most this many sessions are kept for resumption (one per account;
+/// accounts are few).
+const MAX_PARKED: usize = 8;
+
 /// Counters of what the client did on its own.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ClientStats {
-    /// Datagrams for unknown or closed links, or that failed to decrypt.
+    /// Datagrams for unknown or closed links, or that failed to decrypt
+    /// (DTLS records that do not authenticate, replays, garbage on a secure
+    /// link).
     pub dropped: u64,
     /// Requests answered 5.03 because another server's transfer held the
     /// object, or a bootstrap session was open.
@@ -121,6 +138,7 @@ pub struct Client {
     attrs: AttributeStore,
     links: Vec<Link>,
     next_link: u16,
+    parked: Vec<Parked>,
     servers: Vec<ServerState>,
     bootstrap: BootstrapState,
     /// The attributes before the open bootstrap session, restored if it
@@ -190,6 +208,7 @@ impl Client {
             attrs,
             links: Vec::new(),
             next_link: 0,
+            parked: Vec::new(),
             servers: Vec::new(),
             bootstrap: BootstrapState::Idle,
             bootstrap_attrs: None,
@@ -390,7 +409,7 @@ impl Client {
     }
 
     /// Opens a link to `uri` for `role`; `None` when the URI or security is
-    /// unusable.
+    /// unusable ([`Event::SessionFailed`] says why for security).
     fn open_link(
         &mut self,
         now: Instant,
@@ -401,7 +420,16 @@ impl Client {
         let id = LinkId(self.next_link);
         self.next_link = self.next_link.wrapping_add(1);
         let session = if uri.secure {
-            Some(self.open_session(now, &uri, security_iid)?)
+            match self.open_session(now, role, &uri, security_iid) {
+                Ok(s) => Some(s),
+                Err(error) => {
+                    self.push_event(Event::SessionFailed {
+                        ssid: role.ssid(),
+                        error,
+                    });
+                    return None;
+                }
+            }
         } else {
             None
         };
@@ -417,6 +445,7 @@ impl Client {
             uri: uri.clone(),
             endpoint,
             session,
+            security_iid,
             pending: Vec::new(),
             uploads: Vec::new(),
             last_activity: now,
@@ -426,23 +455,44 @@ impl Client {
         Some(id)
     }
 
+    /// A started DTLS session for the account `iid`: the one kept from the
+    /// account's previous link when there is one (it offers the previous
+    /// session for resumption and falls back to a full handshake), else a
+    /// new one from the configured factory. No factory counts as the mode
+    /// being unsupported.
     fn open_session(
         &mut self,
         now: Instant,
+        role: Role,
         uri: &ServerUri,
         iid: crate::dm::Iid,
-    ) -> Option<alloc::boxed::Box<dyn crate::session::Session>> {
-        let factory = self.config.sessions.clone()?;
-        let endpoint = crate::objects::security::endpoints(&self.dm).find(|e| e.iid == iid)?;
+    ) -> Result<alloc::boxed::Box<dyn crate::session::Session>, crate::session::SessionError> {
+        if let Some(i) = self
+            .parked
+            .iter()
+            .position(|p| p.role == role && p.security_iid == iid)
+        {
+            let mut session = self.parked.swap_remove(i).session;
+            session.start(now)?;
+            return Ok(session);
+        }
+        let endpoint = crate::objects::security::endpoints(&self.dm)
+            .find(|e| e.iid == iid)
+            .ok_or(crate::session::SessionError::NotOpen)?;
+        let factory = self
+            .config
+            .sessions
+            .clone()
+            .ok_or(crate::session::SessionError::UnsupportedMode(endpoint.mode))?;
         let mut params = endpoint.client_params();
         if params.server_name.is_none() {
             params.server_name = crate::session::sni_host(&uri.host);
         }
         params.mtu =
             u16::try_from(self.config.limits.coap.max_message_size + 64).unwrap_or(u16::MAX);
-        let mut session = factory.open(&params).ok()?;
-        session.start(now).ok()?;
-        Some(session)
+        let mut session = factory.open(&params)?;
+        session.start(now)?;
+        Ok(session)
     }
 
     fn close_link(&mut self, id: LinkId) {
@@ -471,8 +521,22 @@ impl Client {
                     parting += 1;
                 }
             }
-            if let Some(s) = l.session.as_mut() {
+            if let Some(mut s) = l.session.take() {
+                // An orderly close keeps the session resumable (parked for
+                // the account's next link); its close_notify is discarded.
                 s.close();
+                let mut sink = [0u8; 256];
+                while s.poll_transmit(self.now, &mut sink).is_some() {}
+                self.parked
+                    .retain(|p| !(p.role == l.role && p.security_iid == l.security_iid));
+                if self.parked.len() >= MAX_PARKED {
+                    self.parked.remove(0);
+                }
+                self.parked.push(Parked {
+                    role: l.role,
+                    security_iid: l.security_iid,
+                    session: s,
+                });
             }
             self.observations.retain(|o| o.link != id);
             self.locks.retain(|k| k.link != id);
@@ -502,15 +566,24 @@ impl Client {
             return;
         };
         let mut scratch = core::mem::take(&mut self.scratch);
+        let mut lost = None;
         let plaintext: Option<&[u8]> = match self.links.get_mut(li) {
             Some(l) => {
                 l.last_activity = now;
                 match l.session.as_mut() {
                     None => Some(datagram),
-                    Some(s) => match s.handle_datagram(now, datagram, &mut scratch) {
-                        Ok(Some(n)) => scratch.get(..n),
-                        _ => None,
-                    },
+                    Some(s) => {
+                        let before = (s.state(), refused(&s.stats()));
+                        let r = s.handle_datagram(now, datagram, &mut scratch);
+                        if refused(&s.stats()) > before.1 {
+                            self.stats.dropped += 1;
+                        }
+                        lost = session_lost(before.0, s.state());
+                        match r {
+                            Ok(Some(n)) => scratch.get(..n),
+                            _ => None,
+                        }
+                    }
                 }
             }
             None => None,
@@ -519,7 +592,44 @@ impl Client {
             self.on_coap(now, li, bytes);
         }
         self.scratch = scratch;
+        if let Some(error) = lost {
+            self.on_session_lost(now, link, error);
+        }
         self.after_input(now);
+    }
+
+    /// The DTLS session of `link` failed (handshake or association) or the
+    /// server closed it: report it, fail what waited on it (retried with
+    /// back-off on a new link, [`register`]), and leave the other links
+    /// alone.
+    fn on_session_lost(&mut self, now: Instant, link: LinkId, error: crate::session::SessionError) {
+        let Some(l) = self.links.iter_mut().find(|l| l.id == link) else {
+            return;
+        };
+        let role = l.role;
+        l.uploads.clear();
+        for (token, _) in &l.pending {
+            l.endpoint.cancel_request(*token);
+        }
+        let pending = core::mem::take(&mut l.pending);
+        self.push_event(Event::SessionFailed {
+            ssid: role.ssid(),
+            error,
+        });
+        for (_, purpose) in pending {
+            self.fail_purpose(now, link, purpose, Failure::Handshake);
+        }
+        match role {
+            Role::Server(_) => self.server_session_lost(now, link),
+            Role::Bootstrap => {
+                if matches!(self.bootstrap, BootstrapState::Pending { .. }) {
+                    self.bootstrap_request_failed(now, Failure::Handshake);
+                }
+            }
+            // The download's next step sees the failed session and retries.
+            Role::Download => {}
+        }
+        self.kick = true;
     }
 
     fn on_coap(&mut self, now: Instant, li: usize, bytes: &[u8]) {
@@ -558,17 +668,25 @@ impl Client {
             self.started = true;
             self.start(now);
         }
+        let mut lost = Vec::new();
         for l in &mut self.links {
             if let Some(s) = l.session.as_mut()
                 && s.poll_timeout().is_some_and(|t| t <= now)
             {
+                let before = s.state();
                 s.handle_timeout(now);
+                if let Some(e) = session_lost(before, s.state()) {
+                    lost.push((l.id, e));
+                }
             }
             if l.endpoint.poll_timeout().is_some_and(|t| t <= now) {
                 l.endpoint.handle_timeout(now);
             }
         }
         self.kick = false;
+        for (link, error) in lost {
+            self.on_session_lost(now, link, error);
+        }
         self.after_input(now);
     }
 
@@ -672,5 +790,28 @@ impl Client {
     /// The instant [`Client::handle_timeout`] is next due.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.next_timer().map(|(t, _)| t)
+    }
+}
+
+/// Datagrams a session refused so far: garbage, and records that failed
+/// to authenticate.
+fn refused(s: &crate::session::SessionStats) -> u64 {
+    s.malformed.saturating_add(s.rejected)
+}
+
+/// What to report when a session went from `before` to `after`: a failure,
+/// or the server's close_notify (alert 0, RFC 5246 §7.2.1).
+fn session_lost(
+    before: crate::session::SessionState,
+    after: crate::session::SessionState,
+) -> Option<crate::session::SessionError> {
+    use crate::session::{FailReason, SessionError, SessionState};
+    if before == after {
+        return None;
+    }
+    match after {
+        SessionState::Failed(r) => Some(SessionError::Failed(r)),
+        SessionState::Closed => Some(SessionError::Failed(FailReason::PeerAlert(0))),
+        _ => None,
     }
 }

@@ -203,6 +203,9 @@ impl Client {
     /// Brings `self.servers` in line with the Security and Server objects:
     /// new accounts start registering, vanished ones are dropped.
     pub(super) fn sync_servers(&mut self, now: Instant) {
+        // Keys may have changed: sessions kept for resumption are not
+        // offered again.
+        self.parked.clear();
         let sec: Vec<SecurityLine> = security::endpoints(&self.dm)
             .filter(|e| !e.bootstrap)
             .map(|e| SecurityLine {
@@ -658,12 +661,40 @@ impl Client {
         }
     }
 
+    /// The DTLS session of `link` is gone ([`Client::on_session_lost`]
+    /// already failed its requests): a Register waiting for the handshake
+    /// counts as a failed attempt, a registration re-registers over a new
+    /// session.
+    pub(super) fn server_session_lost(&mut self, now: Instant, link: LinkId) {
+        let Some(i) = self.servers.iter().position(|s| s.link == Some(link)) else {
+            return;
+        };
+        let Some(s) = self.servers.get_mut(i) else {
+            return;
+        };
+        match s.reg {
+            Reg::Idle | Reg::Stopped if s.awaiting_link => {
+                s.awaiting_link = false;
+                self.register_failed(now, i, Failure::Handshake);
+            }
+            Reg::Registered { .. } => {
+                s.reg = Reg::Idle;
+                s.retry_at = Some(now);
+            }
+            _ => {}
+        }
+    }
+
     pub(super) fn deregistered(&mut self, i: usize) {
         let Some(s) = self.servers.get_mut(i) else {
             return;
         };
         s.reg = Reg::Stopped;
-        s.retry_at = None;
+        if self.stopping {
+            s.retry_at = None;
+        }
+        // Otherwise a Disable set `retry_at` to the end of its Disable
+        // Timeout: the server comes back then.
         let (ssid, link) = (s.ssid, s.link.take());
         self.push_event(Event::Deregistered { ssid });
         if let Some(l) = link {
@@ -693,6 +724,22 @@ impl Client {
         purpose: Purpose,
         why: Failure,
     ) {
+        if why == Failure::Timeout
+            && matches!(
+                purpose,
+                Purpose::Register | Purpose::Update | Purpose::BootstrapRequest
+            )
+            && let Some(l) = self
+                .links
+                .iter_mut()
+                .find(|l| l.id == link && l.session.is_some())
+        {
+            // A server that lost the DTLS session (it restarted) drops our
+            // records without a word. The next attempt reconnects: a new
+            // link, a new handshake (offering the old session, which the
+            // server resumes if it still knows it).
+            l.failed = true;
+        }
         let server = self.servers.iter().position(|s| s.link == Some(link));
         match (purpose, server) {
             (Purpose::Register, Some(i)) => self.register_failed(now, i, why),

@@ -8,6 +8,7 @@
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
@@ -16,6 +17,7 @@ use lwm2m_server::ServerEvent;
 use lwm2m_server::config_file::load_bootstrap_toml;
 use lwm2m_server::core::{BootstrapConfig, ServerConfig};
 use lwm2m_server::driver::{DirFiles, Driver, ServerHandle};
+use lwm2m_server::dtls::{Credentials, DtlsEvent, DtlsSessions, parse_psk_option};
 
 mod commands;
 mod json;
@@ -43,6 +45,12 @@ use commands::{Ctx, Outcome};
 ///
 /// then point a client at coap://HOST:5683 (or coap://HOST:5783 to
 /// bootstrap) and type `list`, `read dev1 /3/0`, `observe dev1 /3303/0/5700`.
+///
+/// With DTLS credentials (--psk, --cert/--key, or PSK Security instances in
+/// the bootstrap configuration) the servers also listen on coaps://HOST:5684
+/// (DM) and coaps://HOST:5784 (Bootstrap):
+///
+///   lwm2m-server --psk dev1:000102030405060708090a0b0c0d0e0f
 #[derive(Parser, Debug)]
 #[command(
     name = "lwm2m-server",
@@ -90,16 +98,108 @@ struct Args {
     /// How long a command waits for the client's answer, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     timeout: u64,
+
+    /// coaps:// address of the DM server (DTLS 1.2), used when there are
+    /// DTLS credentials; the same server as --listen.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "0.0.0.0:5684")]
+    coaps_listen: SocketAddr,
+
+    /// coaps:// address of the Bootstrap Server, used with
+    /// --bootstrap-config when there are DTLS credentials.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "0.0.0.0:5784")]
+    bootstrap_coaps_listen: SocketAddr,
+
+    /// Accept DTLS clients with this PSK identity and key (hexadecimal
+    /// after the last colon); repeatable. The PSK Security instances of
+    /// --bootstrap-config are accepted too.
+    #[arg(long, value_name = "IDENTITY:HEXKEY")]
+    psk: Vec<String>,
+
+    /// The server's certificate (PEM) for DTLS certificate mode
+    /// (ECDHE-ECDSA); needs --key.
+    #[arg(long, value_name = "PEM", requires = "key")]
+    cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --cert.
+    #[arg(long, value_name = "PEM", requires = "cert")]
+    key: Option<PathBuf>,
+
+    /// Accept only client certificates issued by these CA certificates
+    /// (PEM); without it any client certificate whose holder proves its key
+    /// is accepted.
+    #[arg(long, value_name = "PEM", requires = "cert")]
+    client_ca: Option<PathBuf>,
 }
+
+/// The DTLS credentials the options and the bootstrap configuration give;
+/// `None` when there are none (no coaps:// socket then).
+fn credentials(
+    args: &Args,
+    bootstrap: Option<&BootstrapConfig>,
+) -> Result<Option<Credentials>, String> {
+    let mut creds = Credentials::new();
+    for p in &args.psk {
+        let (id, key) = parse_psk_option(p).map_err(|e| e.to_string())?;
+        creds.add_psk(&id, &key).map_err(|e| e.to_string())?;
+    }
+    if let Some(b) = bootstrap {
+        creds.add_bootstrap_psks(b).map_err(|e| e.to_string())?;
+    }
+    if let (Some(c), Some(k)) = (&args.cert, &args.key) {
+        creds.load_certificate(c, k).map_err(|e| e.to_string())?;
+    }
+    if let Some(ca) = &args.client_ca {
+        creds.load_client_cas(ca).map_err(|e| e.to_string())?;
+    }
+    Ok((!creds.is_empty()).then_some(creds))
+}
+
+/// Prints a DTLS event the way the other events are printed.
+fn dtls_printer(name: &'static str, json: bool) -> impl FnMut(&DtlsEvent) + Send + 'static {
+    move |e| {
+        if json {
+            let kind = match e {
+                DtlsEvent::Established { .. } => "dtls_established",
+                DtlsEvent::Failed { .. } => "dtls_failed",
+                DtlsEvent::Closed { .. } => "dtls_closed",
+                DtlsEvent::Evicted { .. } => "dtls_evicted",
+                DtlsEvent::Refused { .. } => "dtls_refused",
+                _ => "dtls",
+            };
+            println!(
+                "{}",
+                serde_json::json!({"event": kind, "server": name,
+                    "address": e.peer().to_string(), "message": e.to_string()})
+            );
+        } else {
+            println!("[{name}] {e}");
+        }
+    }
+}
+
+/// A `coaps://` socket to add: its address, the DTLS backend, the name the
+/// printer shows, and whether it prints JSON.
+type Secure = (
+    SocketAddr,
+    Arc<dyn lwm2m_core::session::ServerSessionFactory>,
+    &'static str,
+    bool,
+);
 
 fn start(
     addr: SocketAddr,
+    secure: Option<Secure>,
     config: ServerConfig,
     timeout: Duration,
     what: &str,
 ) -> Result<ServerHandle, String> {
-    let d = Driver::bind(addr, config, std::process::id().into())
+    let mut d = Driver::bind(addr, config, std::process::id().into())
         .map_err(|e| format!("cannot listen on {addr} ({what}): {e}"))?;
+    if let Some((saddr, backend, name, json)) = secure {
+        let hook = DtlsSessions::new(backend).with_observer(dtls_printer(name, json));
+        d.bind_secure(saddr, Box::new(hook))
+            .map_err(|e| format!("cannot listen on {saddr} ({what}, coaps): {e}"))?;
+    }
     let h = d
         .spawn()
         .map_err(|e| format!("cannot start the {what} server: {e}"))?;
@@ -201,6 +301,14 @@ fn run(args: Args) -> Result<(), String> {
         Some(p) => Some(load_bootstrap_toml(p).map_err(|e| e.to_string())?),
         None => None,
     };
+    let dtls: Option<Arc<dyn lwm2m_core::session::ServerSessionFactory>> =
+        match credentials(&args, bootstrap.as_ref())? {
+            Some(c) => Some(Arc::new(c.openssl_server().map_err(|e| e.to_string())?)),
+            None => None,
+        };
+    let secure = |addr: SocketAddr, name: &'static str| -> Option<Secure> {
+        dtls.clone().map(|b| (addr, b, name, args.json))
+    };
     if let Some(dir) = &args.serve_dir
         && !dir.is_dir()
     {
@@ -212,12 +320,26 @@ fn run(args: Args) -> Result<(), String> {
     }
     let (dm, bs) = if args.combined {
         dm_cfg.bootstrap = Some(bootstrap.unwrap_or_default());
-        (start(args.listen, dm_cfg, timeout, "LwM2M")?, None)
+        let dm = start(
+            args.listen,
+            secure(args.coaps_listen, "lwm2m"),
+            dm_cfg,
+            timeout,
+            "LwM2M",
+        )?;
+        (dm, None)
     } else {
-        let dm = start(args.listen, dm_cfg, timeout, "DM")?;
+        let dm = start(
+            args.listen,
+            secure(args.coaps_listen, "dm"),
+            dm_cfg,
+            timeout,
+            "DM",
+        )?;
         let bs = match bootstrap {
             Some(c) => Some(start(
                 args.bootstrap_listen,
+                secure(args.bootstrap_coaps_listen, "bs"),
                 ServerConfig::bootstrap(c),
                 timeout,
                 "Bootstrap",
@@ -244,13 +366,21 @@ fn run(args: Args) -> Result<(), String> {
         );
     }
     let announce = |what: &str, h: &ServerHandle| {
+        let secure = h.secure_addr();
         if args.json {
-            println!(
-                "{}",
-                serde_json::json!({"event": "listening", "server": what, "address": h.local_addr().to_string()})
-            );
+            let mut j = serde_json::json!({"event": "listening", "server": what, "address": h.local_addr().to_string()});
+            if let (Some(a), Some(m)) = (secure, j.as_object_mut()) {
+                m.insert("secure_address".into(), a.to_string().into());
+            }
+            println!("{j}");
         } else {
-            println!("{what} server listening on coap://{}", h.local_addr());
+            match secure {
+                Some(a) => println!(
+                    "{what} server listening on coap://{} and coaps://{a}",
+                    h.local_addr()
+                ),
+                None => println!("{what} server listening on coap://{}", h.local_addr()),
+            }
         }
     };
     announce(

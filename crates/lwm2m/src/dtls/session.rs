@@ -316,6 +316,28 @@ impl OpenSslSession {
         }
     }
 
+    /// Whether `datagram` has a protected record (epoch above 0) too short
+    /// to hold the negotiated cipher's nonce or IV and tag or MAC. OpenSSL
+    /// ends the association on such a record instead of dropping it as RFC
+    /// 6347 §4.1.2.7 asks, so one forged datagram from anyone who knows the
+    /// address would do; it is dropped here first. The bound is the
+    /// cipher's overhead on a full record (`DTLS_get_data_mtu`), which no
+    /// genuine record is below.
+    fn too_short_to_be_genuine(&self, datagram: &[u8]) -> bool {
+        let Some(stream) = self.stream.as_ref() else {
+            return false;
+        };
+        let room = ffi::data_mtu(stream.ssl());
+        if room == 0 {
+            return false;
+        }
+        let overhead = usize::from(self.mtu)
+            .saturating_sub(record::HEADER_LEN)
+            .saturating_sub(room);
+        record::records(datagram)
+            .any(|r| matches!(r, Ok(r) if r.epoch != 0 && r.fragment.len() < overhead))
+    }
+
     /// Reads decrypted application data after a datagram was fed.
     fn read_application(&mut self, out: &mut [u8]) -> Result<Option<usize>, SessionError> {
         let Some(stream) = self.stream.as_mut() else {
@@ -413,6 +435,14 @@ impl Session for OpenSslSession {
                 return Ok(None);
             }
             self.begin_handshake(now)?;
+        }
+        if matches!(
+            self.state,
+            SessionState::Handshaking | SessionState::Established
+        ) && self.too_short_to_be_genuine(datagram)
+        {
+            self.stats.rejected = self.stats.rejected.saturating_add(1);
+            return Ok(None);
         }
         let Some(stream) = self.stream.as_mut() else {
             return Err(SessionError::NotOpen);

@@ -278,6 +278,48 @@ fn silent_peer_times_out_at_the_handshake_limit_in_virtual_time() {
     assert_eq!(client.poll_timeout(), None);
 }
 
+/// Forged records with valid headers, of every content type, epoch and
+/// length (short ones included: OpenSSL would end the association on a
+/// protected record shorter than its nonce and tag), never end an
+/// established association in either role.
+#[test]
+fn forged_records_never_end_an_association() {
+    let server_cfg = psk_server(HandshakeTimers::default());
+    let mut server = server_cfg.session();
+    let mut client = psk_client(KEY, HandshakeTimers::default());
+    connect(&mut client, &mut server);
+    let now = Instant::from_secs(1);
+    let mut rng = Rng::new(11);
+    let mut out = [0u8; 2048];
+    let mut forged = 0u64;
+    for content_type in 20u8..=23 {
+        for epoch in 0u8..=2 {
+            for len in [0usize, 1, 2, 7, 8, 15, 16, 17, 24, 33, 64, 100] {
+                let mut body = vec![0u8; len];
+                rng.fill(&mut body);
+                let [s0, s1] = (1000 + forged as u16).to_be_bytes();
+                let mut rec = vec![content_type, 0xFE, 0xFD, 0, epoch, 0, 0, 0, 0, s0, s1, 0];
+                rec.push(len as u8);
+                rec.extend_from_slice(&body);
+                for s in [&mut server, &mut client] {
+                    assert_eq!(s.handle_datagram(now, &rec, &mut out), Ok(None));
+                    assert_eq!(s.state(), SessionState::Established, "{rec:?}");
+                }
+                forged += 1;
+            }
+        }
+    }
+    assert!(server.stats().rejected > 0);
+    assert_eq!(
+        send(&mut client, &mut server, b"alive"),
+        Some(b"alive".to_vec())
+    );
+    assert_eq!(
+        send(&mut server, &mut client, b"too"),
+        Some(b"too".to_vec())
+    );
+}
+
 #[test]
 fn garbage_and_tampered_records_are_dropped_and_counted() {
     let server_cfg = psk_server(HandshakeTimers::default());
