@@ -64,7 +64,8 @@ USAGE: load [OPTIONS]
   --register-pool N    endpoint names Registers cycle through, each Register
                        replacing the name's previous registration (100)
   --notifications N    timed notifications (2000; --quick 200)
-  --fleet N            also: N sans-IO clients in one process, bytes each (0: skip)
+  --fleet N            N sans-IO clients in one process, heap bytes each
+                       (1000; --quick 100; 0: skip)
   --callgrind          instructions per Read under valgrind instead (see below)
   --counts A,B         --callgrind request counts (1000,11000)
   -h, --help           this text
@@ -102,7 +103,7 @@ fn parse_opts(args: &[String]) -> Result<Option<Opts>> {
         registers: if quick { 300 } else { 3_000 },
         register_pool: 100,
         notifications: if quick { 200 } else { 2_000 },
-        fleet: 0,
+        fleet: if quick { 100 } else { 1_000 },
         callgrind: false,
         counts: (1_000, 11_000),
     };

@@ -72,8 +72,13 @@ pub struct Cpu {
 impl Cpu {
     /// This process's figures (zeros where `/proc` is missing).
     pub fn of_self() -> Cpu {
-        let sched = std::fs::read_to_string("/proc/self/schedstat").unwrap_or_default();
-        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        Cpu::parse(
+            &std::fs::read_to_string("/proc/self/schedstat").unwrap_or_default(),
+            &std::fs::read_to_string("/proc/self/stat").unwrap_or_default(),
+        )
+    }
+
+    fn parse(sched: &str, stat: &str) -> Cpu {
         // Fields after the command name, which may hold spaces: state is
         // field 3, utime 14, stime 15.
         let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
@@ -295,5 +300,62 @@ impl Drop for Proc {
             }
         }
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_line_round_trips() {
+        let r = Report {
+            allocs: 7,
+            bytes: 1024,
+            live: -3,
+            mem: Mem {
+                rss: 3000,
+                hwm: 3100,
+                anon: 240,
+                file: 2760,
+            },
+            cpu: Cpu {
+                ns: 123_456_789,
+                user: 4,
+                sys: 9,
+            },
+        };
+        let back = Report::parse(&r.line()).unwrap();
+        assert_eq!(back.line(), r.line());
+        assert_eq!((back.allocs, back.mem.hwm, back.cpu.sys), (7, 3100, 9));
+        assert!(Report::parse("notify sent=1").is_none());
+    }
+
+    #[test]
+    fn heap_counts_leave_out_own_activity() {
+        let s = |a, r, b, d| Stats {
+            allocations: a,
+            deallocations: d,
+            reallocations: r,
+            bytes_allocated: b,
+            bytes_deallocated: d * 10,
+            bytes_reallocated: 0,
+        };
+        let h = Report::heap(&s(100, 20, 5000, 50), &s(30, 15, 900, 40));
+        // Reallocations count as allocations; the reports' own are left out.
+        assert_eq!((h.allocs, h.bytes), (75, 4100));
+        assert_eq!(h.live, (5000 - 500) - (900 - 400));
+    }
+
+    #[test]
+    fn proc_status_and_stat_are_parsed() {
+        let m = Mem::parse(
+            "Name:\tload\nVmHWM:\t    3096 kB\nVmRSS:\t    3072 kB\nRssAnon:\t     244 kB\nRssFile:\t    2828 kB\n",
+        );
+        assert_eq!((m.rss, m.hwm, m.anon, m.file), (3072, 3096, 244, 2828));
+        // The command name may hold spaces and parentheses.
+        let stat = "42 (a (b) c) S 1 42 42 0 -1 4194560 100 0 0 0 17 5 0 0 20 0 1 0";
+        let c = Cpu::parse("987654 111 3\n", stat);
+        assert_eq!((c.ns, c.user, c.sys), (987_654, 17, 5));
     }
 }

@@ -571,3 +571,24 @@ impl Requester for ClientReg {
         self.errors
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_id_and_token_are_rewritten_in_place() {
+        // CON GET, token of 8 bytes, Uri-Path "3".
+        let mut d = vec![0x48, 0x01, 0, 0, 9, 9, 9, 9, 9, 9, 9, 9, 0xb1, b'3'];
+        set_mid(&mut d, 0xbeef);
+        set_token(&mut d, 0x0102_0304);
+        assert_eq!(mid_of(&d), Some(0xbeef));
+        assert_eq!(&d[4..12], &[1, 2, 3, 4, 9, 9, 9, 9]);
+        assert_eq!(&d[12..], &[0xb1, b'3']);
+        // A one-byte token takes the low byte.
+        let mut d = vec![0x41, 0x01, 0, 0, 0];
+        set_token(&mut d, 0x0102_0304);
+        assert_eq!(d[4], 4);
+        assert_eq!(mtype(&[0x60]), Some(ACK));
+    }
+}
