@@ -60,4 +60,5 @@ replay!(
     link_format,
     persist_load,
     objects_write,
+    firmware_state,
 );

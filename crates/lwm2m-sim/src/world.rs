@@ -8,10 +8,13 @@
 //! events take to process.
 
 use std::any::Any;
+use std::ops::{Deref, DerefMut};
 
 use lwm2m_core::time::{Duration, Instant};
 
+use crate::exchanges::{Exchanges, OpId};
 use crate::net::{Addr, LinkProfile, Network};
+use crate::request::Req;
 
 /// Anything that speaks datagrams in the sans-IO shape: inputs carry the
 /// time, outputs are polled.
@@ -95,6 +98,39 @@ impl World {
         let (_, n) = self.nodes.iter_mut().find(|(a, _)| *a == addr)?;
         let any: &mut dyn Any = n.as_mut();
         any.downcast_mut::<N>()
+    }
+
+    /// Runs `f` on the node at `addr` (if it has type `N`) with the
+    /// current time, then drains what it wants to send.
+    pub fn with<N: Node, R>(
+        &mut self,
+        addr: Addr,
+        f: impl FnOnce(&mut N, Instant) -> R,
+    ) -> Option<R> {
+        let now = self.now;
+        let r = f(self.node_mut::<N>(addr)?, now);
+        self.flush();
+        Some(r)
+    }
+
+    /// Sends `req` from the scripted server at `server` to the client at `to`.
+    pub fn request<S>(&mut self, server: Addr, to: Addr, req: Req) -> Option<OpId>
+    where
+        S: Node + DerefMut<Target = Exchanges>,
+    {
+        self.with::<S, _>(server, |s, now| s.request(now, to, req))
+    }
+
+    /// Runs until request `op` of the scripted server at `server` ended, or
+    /// `within` passed.
+    pub fn await_op<S>(&mut self, server: Addr, op: OpId, within: Duration) -> Result<(), Stall>
+    where
+        S: Node + Deref<Target = Exchanges>,
+    {
+        let deadline = self.now + within;
+        self.run_until(deadline, |w| {
+            w.node::<S>(server).is_none_or(|s| s.is_done(op))
+        })
     }
 
     /// Drains every node's pending datagrams into the network.

@@ -162,6 +162,7 @@ impl Client {
             }
             BootstrapState::Session { deadline, attempt } if deadline <= now => {
                 let _ = self.dm.end_session(false);
+                self.end_bootstrap_attrs(false);
                 self.bootstrap = BootstrapState::Idle;
                 self.push_event(Event::BootstrapFailed {
                     reason: Failure::Timeout,
@@ -235,8 +236,18 @@ impl Client {
         }
         let deadline = now + self.session_timeout();
         self.bootstrap = BootstrapState::Session { deadline, attempt };
+        self.bootstrap_attrs = Some(self.attrs.clone());
         self.push_event(Event::BootstrapStarted);
         true
+    }
+
+    /// The session ended: keep the attributes, or restore those before it.
+    fn end_bootstrap_attrs(&mut self, committed: bool) {
+        if let Some(saved) = self.bootstrap_attrs.take()
+            && !committed
+        {
+            self.attrs = saved;
+        }
     }
 
     /// A request from the Bootstrap-Server: it opens a session if none is
@@ -271,6 +282,7 @@ impl Client {
             let _ = self.dm.end_session(false);
             Err(DmError::NotAcceptable)
         };
+        self.end_bootstrap_attrs(result.is_ok());
         match result {
             Ok(()) => {
                 self.bootstrap = BootstrapState::Idle;

@@ -13,21 +13,14 @@
 use alloc::vec::Vec;
 
 use super::Client;
-use super::event::{Event, LinkId};
+use super::event::Event;
 use super::link::Role;
-use super::observe::ObsTarget;
-use crate::coap::ResponseBuilder;
-use crate::coap::assembly::{Block1Mode, Block1Outcome};
 use crate::coap::endpoint::{Request, RequestId};
 use crate::coap::{Code, EmitError, Message, option};
-use crate::content::{
-    DecodeError, Decoder, Encode, Encoder, Format, TypeResolver, negotiate, senml_cbor, senml_json,
-    tlv,
-};
+use crate::content::{Decoder, Format, TypeResolver, tlv};
 use crate::dm::oids::{ACCESS_CONTROL, SECURITY, SERVER};
 use crate::dm::ops::{
-    attributes as attr_op, bootstrap as bs, composite, create, delete, discover, execute, read,
-    write,
+    attributes as attr_op, bootstrap as bs, composite, create, delete, execute, write,
 };
 use crate::dm::{
     DataType, Interface, Level, ObjectDef, Oid, Operation, Origin, Path, RequestHead, Target,
@@ -41,7 +34,7 @@ const PLACEHOLDER_IID: u16 = 65534;
 
 /// Resolves resource types from the `const` definitions, without borrowing
 /// the registry (which the operation borrows mutably).
-struct Defs(Vec<&'static ObjectDef>);
+pub(super) struct Defs(Vec<&'static ObjectDef>);
 
 impl TypeResolver for Defs {
     fn data_type(&self, path: &Path) -> Option<DataType> {
@@ -50,14 +43,14 @@ impl TypeResolver for Defs {
     }
 }
 
-fn emit(e: EmitError) -> DmError {
+pub(super) fn emit(e: EmitError) -> DmError {
     let _ = e;
     DmError::Internal
 }
 
 /// Which objects an operation touches; `None` for "possibly any"
 /// (composite operations and the root).
-fn touched(op: &Operation) -> Option<Oid> {
+pub(super) fn touched(op: &Operation) -> Option<Oid> {
     match op {
         Operation::Read(p)
         | Operation::Observe(p)
@@ -88,91 +81,11 @@ enum Reply {
 impl Client {
     /// The format used for hierarchical payloads when the server expresses
     /// no preference: TLV for LwM2M 1.0, SenML CBOR from 1.1 on.
-    fn hierarchical_format(&self) -> Format {
+    pub(super) fn hierarchical_format(&self) -> Format {
         match self.config.version {
             crate::dm::Lwm2mVersion::V1_0 => Format::Tlv,
             _ => Format::SenmlCbor,
         }
-    }
-
-    /// If another link's open block-wise transfer holds an object `op`
-    /// touches: until when.
-    fn held_by_other(&mut self, now: Instant, link: LinkId, op: &Operation) -> Option<Instant> {
-        let oid = touched(op);
-        let links = &self.links;
-        self.locks.retain(|k| {
-            links
-                .iter()
-                .find(|l| l.id == k.link)
-                .and_then(|l| l.endpoint.transfer_open_until(now, k.key))
-                .is_some()
-        });
-        let mut until: Option<Instant> = None;
-        for k in &self.locks {
-            if k.link == link || oid.is_some_and(|o| o != k.oid) {
-                continue;
-            }
-            let t = self
-                .links
-                .iter()
-                .find(|l| l.id == k.link)
-                .and_then(|l| l.endpoint.transfer_open_until(now, k.key));
-            until = match (until, t) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
-            };
-        }
-        if until.is_none() && self.streams.iter().any(|s| s.link != link) {
-            // A streaming write's suspended transaction: the registry
-            // refuses its objects; give the server a retry hint.
-            return oid
-                .filter(|o| self.dm.check_unlocked(*o).is_err())
-                .map(|_| now + crate::time::Duration::from_secs(5));
-        }
-        until
-    }
-
-    fn lock(&mut self, link: LinkId, oid: Option<Oid>, key: u64) {
-        let Some(oid) = oid else {
-            return;
-        };
-        if !self.locks.iter().any(|k| k.link == link && k.key == key) {
-            self.locks.push(super::Lock { link, oid, key });
-        }
-    }
-
-    /// Answers with `code` and no payload (Max-Age on 5.03).
-    fn reply_code(
-        &mut self,
-        now: Instant,
-        li: usize,
-        id: &RequestId,
-        code: Code,
-        max_age: Option<u32>,
-    ) {
-        if let Some(l) = self.links.get_mut(li) {
-            let _ = l.endpoint.respond(now, id, code, |rb| {
-                if let Some(s) = max_age {
-                    rb.uint_option(option::MAX_AGE, s)?;
-                }
-                Ok::<(), EmitError>(())
-            });
-        }
-    }
-
-    fn reply_error(&mut self, now: Instant, li: usize, id: &RequestId, e: DmError) {
-        let max_age = (e == DmError::ServiceUnavailable).then_some(5);
-        self.reply_code(now, li, id, e.code(), max_age);
-    }
-
-    fn reply_busy(&mut self, now: Instant, li: usize, id: &RequestId, until: Instant) {
-        self.stats.busy += 1;
-        let secs = until
-            .saturating_duration_since(now)
-            .as_secs()
-            .saturating_add(1);
-        let secs = u32::try_from(secs).unwrap_or(u32::MAX);
-        self.reply_code(now, li, id, Code::SERVICE_UNAVAILABLE, Some(secs));
     }
 
     /// Handles one request from a server.
@@ -184,6 +97,8 @@ impl Client {
         let (origin, interface) = match role {
             Role::Bootstrap => (Origin::Bootstrap, Interface::Bootstrap),
             Role::Server(ssid) => (Origin::Server(ssid), Interface::DeviceManagement),
+            // Not a server: never served (on_coap keeps its datagrams).
+            Role::Download => return,
         };
         let msg = req.msg;
         let id = req.id;
@@ -214,7 +129,8 @@ impl Client {
             return self.reply_error(now, li, &id, DmError::ServiceUnavailable);
         }
         // SPEC §1 guarantee 2: another server's open transfer on the object.
-        if let Some(until) = self.held_by_other(now, link_id, &op) {
+        let oids = self.touched_objects(&op, &msg);
+        if let Some(until) = self.held_by_other(now, link_id, oids.as_deref()) {
             return self.reply_busy(now, li, &id, until);
         }
         if id.block1().is_some() {
@@ -223,126 +139,10 @@ impl Client {
         self.perform(now, li, &msg, &id, op, origin, msg.payload());
     }
 
-    /// A request carrying Block1 (RFC 7959 §2.3): assembled, or streamed
-    /// into a held transaction for streaming resources.
-    fn on_block1(
-        &mut self,
-        now: Instant,
-        li: usize,
-        req: Request<'_>,
-        op: Operation,
-        origin: Origin,
-    ) {
-        let id = req.id;
-        let Some(link_id) = self.links.get(li).map(|l| l.id) else {
-            return;
-        };
-        let stream_path = match op {
-            Operation::WriteReplace(p) | Operation::WriteUpdate(p)
-                if p.level() == Level::Resource
-                    && self.dm.resource_def(&p).is_some_and(|r| r.streaming) =>
-            {
-                Some(p)
-            }
-            _ => None,
-        };
-        let mode = if stream_path.is_some() {
-            Block1Mode::Stream
-        } else {
-            Block1Mode::Assemble
-        };
-        let outcome = match self.links.get_mut(li) {
-            Some(l) => l.endpoint.block1(now, &req, mode),
-            None => return,
-        };
-        let key = id.transfer();
-        match outcome {
-            Err(e) => {
-                self.abandon_stream(link_id, key);
-                self.reply_code(now, li, &id, e.code(), None);
-            }
-            Ok(Block1Outcome::Continue) => {
-                self.lock(link_id, touched(&op), key);
-                self.reply_code(now, li, &id, Code::CONTINUE, None);
-            }
-            Ok(Block1Outcome::Complete { .. }) => {
-                let body = self
-                    .links
-                    .get(li)
-                    .and_then(|l| l.endpoint.block1_body(&id))
-                    .map(<[u8]>::to_vec)
-                    .unwrap_or_default();
-                self.locks.retain(|k| !(k.link == link_id && k.key == key));
-                self.perform(now, li, &req.msg, &id, op, origin, &body);
-            }
-            Ok(Block1Outcome::Chunk {
-                offset,
-                bytes,
-                last,
-            }) => {
-                let Some(path) = stream_path else {
-                    return self.reply_error(now, li, &id, DmError::BadRequest);
-                };
-                self.stream_chunk(now, li, link_id, &id, origin, path, offset, bytes, last);
-            }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn stream_chunk(
-        &mut self,
-        now: Instant,
-        li: usize,
-        link: LinkId,
-        id: &RequestId,
-        origin: Origin,
-        path: Path,
-        offset: usize,
-        bytes: &[u8],
-        last: bool,
-    ) {
-        let key = id.transfer();
-        let held = self
-            .streams
-            .iter()
-            .position(|s| s.link == link && s.key == key)
-            .map(|i| self.streams.swap_remove(i));
-        let mut txn = match (offset, held) {
-            (0, Some(old)) => {
-                self.dm.abandon(old.txn);
-                self.dm.transaction()
-            }
-            (0, None) => self.dm.transaction(),
-            (_, Some(s)) => self.dm.resume(s.txn),
-            (_, None) => return self.reply_error(now, li, id, DmError::RequestEntityIncomplete),
-        };
-        if let Err(e) = write::write_chunk(&mut txn, origin, &path, offset, bytes, last) {
-            txn.rollback();
-            self.locks.retain(|k| !(k.link == link && k.key == key));
-            return self.reply_error(now, li, id, e);
-        }
-        if last {
-            let r = txn.commit();
-            self.locks.retain(|k| !(k.link == link && k.key == key));
-            match r {
-                Ok(()) => {
-                    self.after_write(now, origin, &[path]);
-                    self.reply_code(now, li, id, Code::CHANGED, None);
-                }
-                Err(e) => self.reply_error(now, li, id, e),
-            }
-        } else {
-            let txn = txn.suspend();
-            self.streams.push(super::Stream { link, key, txn });
-            self.lock(link, path.oid(), key);
-            self.reply_code(now, li, id, Code::CONTINUE, None);
-        }
-    }
-
     /// Runs `op` with `payload` (the request's, or an assembled Block1
     /// body) and answers.
     #[allow(clippy::too_many_arguments)]
-    fn perform(
+    pub(super) fn perform(
         &mut self,
         now: Instant,
         li: usize,
@@ -352,6 +152,7 @@ impl Client {
         origin: Origin,
         payload: &[u8],
     ) {
+        let link = self.links.get(li).map(|l| l.id);
         let result = match op {
             Operation::Read(path) => {
                 return self.respond_read(now, li, msg, id, origin, path, false);
@@ -413,15 +214,19 @@ impl Client {
             }
             Operation::BootstrapWrite(path) => self.do_bootstrap_write(msg, path, payload),
             Operation::BootstrapDelete(path) => {
-                let r = bs::bootstrap_delete(&mut self.dm, &mut self.attrs, &path);
-                if r.is_ok() {
-                    self.observations.clear();
-                }
-                r.map(|()| Reply::Code(Code::DELETED))
+                // Observations stay until the session commits (then every
+                // registration restarts): a rollback keeps them valid.
+                bs::bootstrap_delete(&mut self.dm, &mut self.attrs, &path)
+                    .map(|()| Reply::Code(Code::DELETED))
             }
             Operation::BootstrapFinish => self
                 .bootstrap_finish(now)
                 .map(|()| Reply::Code(Code::CHANGED)),
+        };
+        // The operation may have closed links (a committed bootstrap, a
+        // deleted Server instance), moving ours in `self.links`.
+        let Some(li) = link.and_then(|l| self.link_index(l)) else {
+            return;
         };
         match result {
             Ok(Reply::Code(code)) => self.reply_code(now, li, id, code, None),
@@ -446,14 +251,14 @@ impl Client {
         }
     }
 
-    fn request_format(msg: &Message<'_>) -> Result<Format, DmError> {
+    pub(super) fn request_format(msg: &Message<'_>) -> Result<Format, DmError> {
         let cf = msg
             .content_format()
             .ok_or(DmError::UnsupportedContentFormat)?;
         Format::from_number(cf).ok_or(DmError::UnsupportedContentFormat)
     }
 
-    fn defs_for(&self, oid: Option<Oid>) -> Defs {
+    pub(super) fn defs_for(&self, oid: Option<Oid>) -> Defs {
         Defs(match oid {
             Some(o) => self.dm.def(o).into_iter().collect(),
             None => self.dm.iter().map(|o| o.def()).collect(),
@@ -580,280 +385,6 @@ impl Client {
         Ok(Reply::Created(oid, iid))
     }
 
-    /// Read / Observe: the value rendered into the response (block-wise from
-    /// a snapshot when large).
-    #[allow(clippy::too_many_arguments)]
-    fn respond_read(
-        &mut self,
-        now: Instant,
-        li: usize,
-        msg: &Message<'_>,
-        id: &RequestId,
-        origin: Origin,
-        path: Path,
-        observe: bool,
-    ) {
-        let rdef = self.dm.resource_def(&path);
-        let single = match path.level() {
-            Level::ResourceInstance => true,
-            Level::Resource => rdef.is_some_and(|r| !r.multiple),
-            _ => false,
-        };
-        let opaque = rdef.is_some_and(|r| r.data_type == DataType::Opaque);
-        let fmt = match negotiate(msg.accept(), single, opaque, self.hierarchical_format()) {
-            Ok(f) => f,
-            Err(e) => return self.reply_error(now, li, id, e),
-        };
-        let ssid = match origin {
-            Origin::Server(s) => s,
-            Origin::Bootstrap => 0,
-        };
-        let mut registered = false;
-        if observe
-            && self.observations.len() < self.config.max_observations
-            && let Some(l) = self.links.get_mut(li)
-        {
-            registered = l.endpoint.observe(id).is_ok();
-        }
-        let ok = self.render(
-            now,
-            li,
-            id,
-            fmt,
-            |dm, enc, w| read::read(dm, origin, &path, enc, w),
-            path,
-        );
-        let Some(link) = self.links.get(li).map(|l| l.id) else {
-            return;
-        };
-        if ok && registered {
-            self.add_observation(now, link, ssid, id.token(), ObsTarget::Single(path), fmt);
-        }
-        if ok {
-            self.lock_if_snapshot(now, li, id, path.oid());
-        }
-    }
-
-    /// Renders a payload produced by `produce` as the response, falling back
-    /// to a block-wise snapshot when it does not fit one message; answers the
-    /// error otherwise. Whether it succeeded.
-    fn render(
-        &mut self,
-        now: Instant,
-        li: usize,
-        id: &RequestId,
-        fmt: Format,
-        produce: impl Fn(
-            &crate::dm::Registry,
-            &mut dyn Encode,
-            &mut crate::buf::Writer<'_>,
-        ) -> Result<(), DmError>,
-        base: Path,
-    ) -> bool {
-        let Some(l) = self.links.get_mut(li) else {
-            return false;
-        };
-        let dm = &self.dm;
-        let attempt = |rb: &mut ResponseBuilder<'_>, large: bool| -> Result<(), DmError> {
-            rb.uint_option(option::CONTENT_FORMAT, u32::from(fmt.number()))
-                .map_err(emit)?;
-            let w = if large {
-                rb.large_payload()
-            } else {
-                rb.payload()
-            }
-            .map_err(emit)?;
-            let mut enc = Encoder::new(fmt, base).ok_or(DmError::NotAcceptable)?;
-            produce(dm, &mut enc, w)
-        };
-        let first = l
-            .endpoint
-            .respond(now, id, Code::CONTENT, |rb| attempt(rb, false));
-        let err = match first {
-            Ok(()) => return true,
-            Err(crate::coap::endpoint::RespondError::Render(DmError::Internal)) => {
-                match l
-                    .endpoint
-                    .respond(now, id, Code::CONTENT, |rb| attempt(rb, true))
-                {
-                    Ok(()) => return true,
-                    Err(crate::coap::endpoint::RespondError::Render(e)) => e,
-                    Err(_) => DmError::Internal,
-                }
-            }
-            Err(crate::coap::endpoint::RespondError::Render(e)) => e,
-            Err(_) => DmError::Internal,
-        };
-        self.reply_error(now, li, id, err);
-        false
-    }
-
-    /// A response that went out block-wise holds its object until the last
-    /// block is fetched (SPEC §1 guarantee 2).
-    fn lock_if_snapshot(&mut self, now: Instant, li: usize, id: &RequestId, oid: Option<Oid>) {
-        let Some(l) = self.links.get(li) else {
-            return;
-        };
-        let link = l.id;
-        if l.endpoint.transfer_open_until(now, id.transfer()).is_some() {
-            self.lock(link, oid, id.transfer());
-        }
-    }
-
-    fn respond_discover(
-        &mut self,
-        now: Instant,
-        li: usize,
-        msg: &Message<'_>,
-        id: &RequestId,
-        origin: Origin,
-        path: Path,
-    ) {
-        let depth = match discover::parse_depth(msg.uri_query()) {
-            Ok(d) => d,
-            Err(e) => return self.reply_error(now, li, id, e),
-        };
-        let Some(l) = self.links.get_mut(li) else {
-            return;
-        };
-        let (dm, attrs) = (&self.dm, &self.attrs);
-        let r = l.endpoint.respond(now, id, Code::CONTENT, |rb| {
-            rb.uint_option(
-                option::CONTENT_FORMAT,
-                u32::from(Format::LinkFormat.number()),
-            )
-            .map_err(emit)?;
-            let w = rb.payload().map_err(emit)?;
-            discover::discover(dm, attrs, origin, &path, depth, w)
-        });
-        if let Err(crate::coap::endpoint::RespondError::Render(e)) = r {
-            self.reply_error(now, li, id, e);
-        }
-    }
-
-    fn respond_bootstrap_discover(&mut self, now: Instant, li: usize, id: &RequestId, path: Path) {
-        let version = self.config.version;
-        let Some(l) = self.links.get_mut(li) else {
-            return;
-        };
-        let dm = &self.dm;
-        let r = l.endpoint.respond(now, id, Code::CONTENT, |rb| {
-            rb.uint_option(
-                option::CONTENT_FORMAT,
-                u32::from(Format::LinkFormat.number()),
-            )
-            .map_err(emit)?;
-            let w = rb.payload().map_err(emit)?;
-            bs::bootstrap_discover(dm, &path, version, w)
-        });
-        if let Err(crate::coap::endpoint::RespondError::Render(e)) = r {
-            self.reply_error(now, li, id, e);
-        }
-        self.bootstrap_activity(now);
-    }
-
-    fn respond_bootstrap_read(
-        &mut self,
-        now: Instant,
-        li: usize,
-        msg: &Message<'_>,
-        id: &RequestId,
-        path: Path,
-    ) {
-        let fmt = match negotiate(msg.accept(), false, false, self.hierarchical_format()) {
-            Ok(f) => f,
-            Err(e) => return self.reply_error(now, li, id, e),
-        };
-        self.render(
-            now,
-            li,
-            id,
-            fmt,
-            |dm, enc, w| bs::bootstrap_read(dm, &path, enc, w),
-            path,
-        );
-        self.bootstrap_activity(now);
-    }
-
-    /// Read-Composite / Observe-Composite (FETCH with a SenML list of paths).
-    #[allow(clippy::too_many_arguments)]
-    fn respond_composite(
-        &mut self,
-        now: Instant,
-        li: usize,
-        msg: &Message<'_>,
-        id: &RequestId,
-        origin: Origin,
-        payload: &[u8],
-        observe: bool,
-    ) {
-        let limits = self.config.limits.decode;
-        let req_fmt = match Self::request_format(msg) {
-            Ok(f) => f,
-            Err(e) => return self.reply_error(now, li, id, e),
-        };
-        let paths: Result<Vec<Path>, DecodeError> = match req_fmt {
-            Format::SenmlJson => senml_json::SenmlJsonPaths::new(payload, limits).collect(),
-            Format::SenmlCbor => senml_cbor::SenmlCborPaths::new(payload, limits).collect(),
-            _ => return self.reply_error(now, li, id, DmError::UnsupportedContentFormat),
-        };
-        let paths = match paths {
-            Ok(p) => p,
-            Err(e) => return self.reply_error(now, li, id, e.into()),
-        };
-        let fmt = match msg.accept().map(Format::from_number) {
-            None => req_fmt,
-            Some(Some(f @ (Format::SenmlJson | Format::SenmlCbor | Format::Lwm2mCbor))) => f,
-            Some(_) => return self.reply_error(now, li, id, DmError::NotAcceptable),
-        };
-        let max_paths = self.config.limits.dm.max_composite_paths;
-        let ssid = match origin {
-            Origin::Server(s) => s,
-            Origin::Bootstrap => 0,
-        };
-        let mut registered = false;
-        if observe
-            && self.observations.len() < self.config.max_observations
-            && let Some(l) = self.links.get_mut(li)
-        {
-            registered = l.endpoint.observe(id).is_ok();
-        }
-        let list = paths.clone();
-        let ok = self.render(
-            now,
-            li,
-            id,
-            fmt,
-            move |dm, enc, w| {
-                composite::read_composite(
-                    dm,
-                    origin,
-                    list.iter().map(|p| Ok(*p)),
-                    max_paths,
-                    enc,
-                    w,
-                )
-            },
-            Path::ROOT,
-        );
-        let Some(link) = self.links.get(li).map(|l| l.id) else {
-            return;
-        };
-        if ok && registered {
-            self.add_observation(
-                now,
-                link,
-                ssid,
-                id.token(),
-                ObsTarget::Composite(paths),
-                fmt,
-            );
-        }
-        if ok {
-            self.lock_if_snapshot(now, li, id, None);
-        }
-    }
-
     /// After a committed write: observers, persistence, engine reactions.
     pub(super) fn after_write(&mut self, now: Instant, origin: Origin, paths: &[Path]) {
         let mut persist = false;
@@ -970,7 +501,7 @@ mod tests {
 
     #[test]
     fn decode_errors_map_to_codes() {
-        let e: DmError = DecodeError::UnsupportedFormat.into();
+        let e: DmError = crate::content::DecodeError::UnsupportedFormat.into();
         assert_eq!(e.code(), Code::UNSUPPORTED_CONTENT_FORMAT);
     }
 }

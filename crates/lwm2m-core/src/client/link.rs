@@ -17,6 +17,8 @@ pub enum Role {
     Bootstrap,
     /// A DM server, by Short Server ID.
     Server(Ssid),
+    /// A file server a firmware package is downloaded from.
+    Download,
 }
 
 /// What a request of ours on this link is waiting for.

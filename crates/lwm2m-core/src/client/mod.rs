@@ -28,13 +28,17 @@
 
 mod bootstrap;
 mod dispatch;
+mod download;
 mod event;
 mod link;
 mod observe;
 mod outgoing;
 mod register;
+mod respond;
+mod saved;
 mod send;
 mod timers;
+mod transfer;
 pub mod uri;
 
 #[cfg(test)]
@@ -43,7 +47,9 @@ mod tests;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
+pub use download::DownloadPolicy;
 pub use event::{Event, Failure, LinkId, ServerUri, Transmit};
+pub use saved::SavedError;
 pub use send::SendError;
 pub use timers::TimerReason;
 
@@ -117,9 +123,14 @@ pub struct Client {
     next_link: u16,
     servers: Vec<ServerState>,
     bootstrap: BootstrapState,
+    /// The attributes before the open bootstrap session, restored if it
+    /// rolls back (Bootstrap-Delete removes attributes with instances).
+    bootstrap_attrs: Option<AttributeStore>,
     observations: Vec<Observation>,
     locks: Vec<Lock>,
     streams: Vec<Stream>,
+    /// Firmware PULL (client/download.rs).
+    downloads: download::Downloads,
     events: VecDeque<Event>,
     rng: Rng,
     now: Instant,
@@ -128,9 +139,17 @@ pub struct Client {
     /// Work due at once (a notification to evaluate, a changed object list).
     kick: bool,
     objects_changed: bool,
+    /// The Security or Server object changed: re-read the accounts.
+    servers_changed: bool,
     next_send_id: u32,
     /// Plaintext of a decrypted datagram / a datagram before encryption.
     scratch: Vec<u8>,
+    /// Last datagrams of closed links, sent before their Close event.
+    parting: VecDeque<(LinkId, Vec<u8>)>,
+    /// Observations restored from a previous run, waiting for their server.
+    saved_observations: Vec<saved::SavedObservation>,
+    /// Notifications restored from a previous run, waiting for their server.
+    saved_stored: Vec<(Ssid, register::Stored)>,
     stats: ClientStats,
 }
 
@@ -173,9 +192,11 @@ impl Client {
             next_link: 0,
             servers: Vec::new(),
             bootstrap: BootstrapState::Idle,
+            bootstrap_attrs: None,
             observations: Vec::new(),
             locks: Vec::new(),
             streams: Vec::new(),
+            downloads: download::Downloads::default(),
             events: VecDeque::new(),
             rng: Rng::new(seed),
             now,
@@ -183,8 +204,12 @@ impl Client {
             stopping: false,
             kick: true,
             objects_changed: false,
+            servers_changed: false,
             next_send_id: 1,
             scratch,
+            parting: VecDeque::new(),
+            saved_observations: Vec::new(),
+            saved_stored: Vec::new(),
             stats: ClientStats::default(),
             config,
         })
@@ -423,6 +448,29 @@ impl Client {
     fn close_link(&mut self, id: LinkId) {
         if let Some(i) = self.link_index(id) {
             let mut l = self.links.swap_remove(i);
+            // What the link still had to say (the answer to the request that
+            // closed it: a server deleting its own account) goes out first;
+            // the socket closes after it.
+            let now = self.now;
+            let mut buf = alloc::vec![0u8; self.config.limits.coap.max_message_size];
+            let mut parting = 0;
+            while let Some(n) = l.endpoint.poll_transmit(now, &mut buf) {
+                let plain = buf.get(..n).unwrap_or(&[]);
+                let datagram = match l.session.as_mut() {
+                    None => Some(plain.to_vec()),
+                    Some(s) => {
+                        let mut out = alloc::vec![0u8; n + 128];
+                        s.encrypt(plain, &mut out).ok().map(|len| {
+                            out.truncate(len);
+                            out
+                        })
+                    }
+                };
+                if let Some(d) = datagram {
+                    self.parting.push_back((id, d));
+                    parting += 1;
+                }
+            }
             if let Some(s) = l.session.as_mut() {
                 s.close();
             }
@@ -438,7 +486,9 @@ impl Client {
             for s in dropped {
                 self.dm.abandon(s.txn);
             }
-            self.push_event(Event::Close { link: id });
+            if parting == 0 {
+                self.push_event(Event::Close { link: id });
+            }
         }
     }
 
@@ -478,6 +528,9 @@ impl Client {
             return;
         };
         let link = l.id;
+        if l.role == Role::Download {
+            return self.on_download_coap(now, li, bytes);
+        }
         match l.endpoint.handle_datagram(now, bytes) {
             Received::Request(req) => self.on_request(now, li, req),
             Received::Response { token, msg } => self.on_response(now, link, token, &msg),
@@ -526,6 +579,7 @@ impl Client {
         if self.started {
             self.step_bootstrap(now);
             self.step_servers(now);
+            self.step_downloads(now);
             self.step_observations(now);
         }
     }
@@ -543,6 +597,7 @@ impl Client {
             }
         }
         for (link, token) in failed {
+            self.download_gave_up(now, link, token);
             self.observations
                 .retain(|o| !(o.link == link && o.token == token));
             self.on_failure(now, link, token, Failure::Timeout);
@@ -568,6 +623,15 @@ impl Client {
     /// `limits.coap.max_message_size` bytes, plus DTLS overhead for secure
     /// links).
     pub fn poll_transmit(&mut self, buf: &mut [u8]) -> Option<Transmit> {
+        if let Some((link, d)) = self.parting.pop_front() {
+            if !self.parting.iter().any(|(l, _)| *l == link) {
+                self.push_event(Event::Close { link });
+            }
+            if let Some(dst) = buf.get_mut(..d.len()) {
+                dst.copy_from_slice(&d);
+                return Some(Transmit { link, len: d.len() });
+            }
+        }
         let now = self.now;
         let mut scratch = core::mem::take(&mut self.scratch);
         let mut out = None;

@@ -264,6 +264,9 @@ impl Client {
         if self.bootstrap.in_session() {
             return;
         }
+        if core::mem::take(&mut self.servers_changed) {
+            self.sync_servers(now);
+        }
         if core::mem::take(&mut self.objects_changed) {
             for s in &mut self.servers {
                 s.update.objects = true;
@@ -618,6 +621,7 @@ impl Client {
                 s.asleep = false;
                 let ssid = s.ssid;
                 self.push_event(Event::Registered { ssid });
+                self.revive_saved(now, ssid);
                 self.flush_stored(now, i);
             }
             Purpose::Update => {
@@ -739,8 +743,11 @@ impl Client {
 
     /// Server-object changes that concern registration: lifetime, binding,
     /// new or removed accounts.
+    /// Applied on the next step, after the request that caused it has been
+    /// answered (a server deleting its own account still gets its 2.02).
     pub(super) fn server_object_changed(&mut self, now: Instant) {
-        self.sync_servers(now);
+        let _ = now;
+        self.servers_changed = true;
         self.kick = true;
     }
 

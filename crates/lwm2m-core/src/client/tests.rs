@@ -778,3 +778,75 @@ fn lwm2m_1_0_registers_with_the_1_0_binding() {
     let m = Message::parse(&reg).unwrap();
     assert_eq!(queries(&m), ["ep=old", "lt=600", "lwm2m=1.0", "b=UQ"]);
 }
+
+#[test]
+fn observations_and_stored_notifications_survive_a_restart() {
+    let mut h = Harness::with_server({
+        let mut s = ServerInstance::new(0, 101, 86400);
+        s.notification_storing = true;
+        s
+    });
+    let link = h.register();
+    h.take();
+    let first = observe(&mut h, link, &[b"1000", b"0", b"3"]);
+    let first = Message::parse(&first).unwrap();
+    let (token, seq0) = (first.token_bytes().to_vec(), first.observe().unwrap());
+    // The server goes away: the Update gets no answer, the registration lapses.
+    h.client.trigger_update(Some(101));
+    for _ in 0..20 {
+        if !h.client.is_registered(101) {
+            break;
+        }
+        h.next();
+    }
+    assert!(!h.client.is_registered(101));
+    h.client.notify_changed(Path::resource(1000, 0, 3));
+    h.advance(Duration::from_secs(1));
+    let observations = h.client.export_observations();
+    let stored = h.client.export_stored();
+    // A new process restores both and registers again.
+    let mut h2 = Harness::new();
+    assert_eq!(h2.client.import_observations(&observations), Ok(1));
+    assert_eq!(h2.client.import_stored(&stored), Ok(1));
+    let link2 = h2.register();
+    let sent = h2.take();
+    let n = sent
+        .iter()
+        .map(|(_, b)| Message::parse(b).unwrap())
+        .find(|m| m.token_bytes() == token.as_slice())
+        .expect("the stored notification, on the old token");
+    assert!(
+        n.observe().unwrap() > seq0,
+        "sequence continues after the restart"
+    );
+    assert_eq!(h2.client.observation_count(), 1);
+    // And the observation lives on: a new change notifies on the same token.
+    h2.advance(Duration::from_secs(1));
+    h2.client.notify_changed(Path::resource(1000, 0, 3));
+    h2.run();
+    let again = h2.take();
+    assert!(
+        again
+            .iter()
+            .any(|(l, b)| *l == link2
+                && Message::parse(b).unwrap().token_bytes() == token.as_slice())
+    );
+}
+
+#[test]
+fn a_server_deleting_its_own_account_still_gets_its_answer() {
+    let mut h = Harness::new();
+    let link = h.register();
+    h.take();
+    h.events.clear();
+    let mid = h.request(link, Code::DELETE, |b| {
+        b.option(option::URI_PATH, b"1").unwrap();
+        b.option(option::URI_PATH, b"0").unwrap();
+    });
+    let r = h.response_to(mid);
+    assert_eq!(Message::parse(&r).unwrap().code(), Code::DELETED);
+    // The link closes after its last datagram.
+    h.run();
+    assert!(h.events.contains(&Event::Close { link }));
+    assert!(!h.client.is_registered(101));
+}

@@ -32,6 +32,9 @@ pub enum TimerReason {
     BootstrapTimeout,
     /// An observation's pmin / pmax / epmin / epmax.
     Notify(Ssid),
+    /// A firmware download resumes after a back-off, or an executed
+    /// Update is applied.
+    Firmware,
 }
 
 fn earlier(a: &mut Option<(Instant, TimerReason)>, t: Option<Instant>, r: TimerReason) {
@@ -59,17 +62,24 @@ impl Client {
                 earlier(&mut next, s.poll_timeout(), TimerReason::Handshake(l.id));
             }
         }
+        if let Some((t, r)) = self.bootstrap.deadline() {
+            earlier(&mut next, Some(t), r);
+        }
+        if self.bootstrap.in_session() {
+            // Registrations and notifications wait for the session's end
+            // (`step_servers` / `step_observations` skip them meanwhile):
+            // their deadlines would only wake the driver in a loop.
+            return next;
+        }
         for s in &self.servers {
             if let Some((t, r)) = s.deadline(self.config.queue_mode_timeout) {
                 earlier(&mut next, Some(t), r);
             }
         }
-        if let Some((t, r)) = self.bootstrap.deadline() {
-            earlier(&mut next, Some(t), r);
-        }
         for o in &self.observations {
             earlier(&mut next, o.deadline, TimerReason::Notify(o.ssid));
         }
+        earlier(&mut next, self.download_deadline(), TimerReason::Firmware);
         next
     }
 }

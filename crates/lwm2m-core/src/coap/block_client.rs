@@ -142,6 +142,36 @@ impl Block2Fetcher {
         }
     }
 
+    /// Continues a download interrupted after `received` bytes (a multiple
+    /// of the block size 2^(szx+4)), whose blocks so far carried `etag`: a
+    /// different ETag from here on is [`Block2FetchError::EtagChanged`].
+    pub fn resume(
+        szx: u8,
+        max_total: usize,
+        received: usize,
+        etag: Option<&[u8]>,
+    ) -> Block2Fetcher {
+        let etag = etag.and_then(|e| {
+            let mut v = [0u8; 8];
+            v.get_mut(..e.len())?.copy_from_slice(e);
+            Some((v, e.len() as u8))
+        });
+        Block2Fetcher {
+            szx: szx.min(6),
+            received,
+            max_total,
+            etag,
+            started: received > 0,
+        }
+    }
+
+    /// The ETag of the blocks received so far.
+    pub fn etag(&self) -> Option<&[u8]> {
+        self.etag
+            .as_ref()
+            .and_then(|(b, n)| b.get(..usize::from(*n)))
+    }
+
     /// The Block2 option for the next request.
     pub fn next_block(&self) -> Block {
         let size = 1usize << (self.szx + 4);

@@ -202,3 +202,36 @@ fn block2_fetcher_bounds_total_and_rejects_wrong_blocks() {
         Err(Block2FetchError::Failed(Code::NOT_FOUND))
     );
 }
+
+#[test]
+fn block2_fetcher_resumes_at_an_offset_with_its_etag() {
+    let body: Vec<u8> = (0..150u8).collect();
+    let mut buf = [0u8; 128];
+    let mut f = Block2Fetcher::resume(2, 1000, 64, Some(b"v1"));
+    assert_eq!(f.etag(), Some(&b"v1"[..]));
+    let want = f.next_block();
+    assert_eq!((want.num, want.szx), (1, 2));
+    let blk = Block { more: true, ..want };
+    let n = response(
+        &mut buf,
+        Code::CONTENT,
+        &[(o::BLOCK2, blk.encode())],
+        b"v1",
+        &body[64..128],
+    );
+    let c = f.on_response(&Message::parse(&buf[..n]).unwrap()).unwrap();
+    assert_eq!((c.offset, c.more, f.received()), (64, true, 128));
+    // Another ETag on resume: the file changed while the client was away.
+    let mut f = Block2Fetcher::resume(2, 1000, 64, Some(b"v1"));
+    let n = response(
+        &mut buf,
+        Code::CONTENT,
+        &[(o::BLOCK2, blk.encode())],
+        b"v2",
+        &body[64..128],
+    );
+    assert_eq!(
+        f.on_response(&Message::parse(&buf[..n]).unwrap()),
+        Err(Block2FetchError::EtagChanged)
+    );
+}

@@ -215,6 +215,20 @@ impl Endpoint {
         }
     }
 
+    /// The next Observe sequence number of observation `token`, to persist
+    /// it across a restart.
+    pub fn observation_next_seq(&self, token: Token) -> Option<u32> {
+        self.observations.get(token).map(|o| o.next_seq)
+    }
+
+    /// Re-creates the observation `token` restored from persisted state,
+    /// numbering its notifications from `next_seq` (RFC 7641 §3.4: later
+    /// than any sent before the restart, so the server takes them as fresh).
+    pub fn adopt_observation(&mut self, token: Token, next_seq: u32) -> Result<(), ObserveError> {
+        self.observations.register(token, 0, next_seq)?;
+        Ok(())
+    }
+
     /// Whether a Confirmable notification for observation `token` is still
     /// waiting for its ACK (a new one would replace it, RFC 7641 §4.5.2).
     pub fn notification_in_flight(&self, token: Token) -> bool {

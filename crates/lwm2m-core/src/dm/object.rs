@@ -407,6 +407,9 @@ pub enum ObjectEvent {
         /// How long the account stays disabled.
         timeout: Duration,
     },
+    /// The Firmware Update object (/5/0) changed state or made progress
+    /// (Core 1.1 Appendix E.6).
+    Firmware(crate::objects::firmware::FirmwareEvent),
 }
 
 /// Live state plus saved copies: transactions with correct rollback for any

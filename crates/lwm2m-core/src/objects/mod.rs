@@ -8,6 +8,7 @@
 //! | Access Control (2) | [`access_control`] | factory configuration, servers |
 //! | Device (3) | [`device`] | the application's [`device::DeviceInfo`] |
 //! | Connectivity Monitoring (4) | [`connectivity`] | the application's setters |
+//! | Firmware Update (5) | [`firmware`] | the application's [`firmware::FirmwareApp`] steps; PULL by the engine |
 //! | Location (6) | [`location`] | the application's setters |
 //!
 //! Executes and some writes become [`ObjectEvent`]s the engine drains with
@@ -26,6 +27,7 @@ pub mod connectivity;
 mod convert;
 pub mod device;
 pub mod events;
+pub mod firmware;
 pub mod location;
 pub mod security;
 pub mod server;
@@ -38,6 +40,7 @@ pub use access_control::{AccessControl, AclInstance};
 pub use bootstrap_check::{ConfigProblem, validate_configuration};
 pub use connectivity::ConnectivityMonitoring;
 pub use device::{Device, DeviceInfo, StaticDeviceInfo};
+pub use firmware::{Firmware, FirmwareApp};
 pub use location::Location;
 pub use security::{Security, SecurityInstance, SecurityMode};
 pub use server::{Server, ServerInstance};
