@@ -18,7 +18,7 @@ use lwm2m::{Driver, Exit};
 use lwm2m_server::ServerConfig;
 
 use crate::harness::quantile;
-use crate::objects::{self, Sink};
+use crate::objects;
 use stats_alloc::Stats;
 
 use crate::procs::{Cpu, Mem, Report};
@@ -110,7 +110,8 @@ enum Cmd {
 }
 
 /// The client under load: the std driver's ready-made loop with Security,
-/// Server, Device and a streaming sink, registered with `--server URI`.
+/// Server, Device and Firmware Update, registered with `--server URI`. Like
+/// an application, it takes the driver's events every second.
 pub fn client(args: &[String]) -> Result<()> {
     let uri = arg(args, "--server").ok_or("--server URI is required")?;
     let endpoint = arg(args, "--endpoint").unwrap_or("bench-client");
@@ -119,7 +120,7 @@ pub fn client(args: &[String]) -> Result<()> {
     d.add_object(sec)?;
     d.add_object(srv)?;
     d.add_object(objects::device())?;
-    d.add_object(Sink::default())?;
+    d.add_object(objects::firmware())?;
     let interrupt = d.interrupt_handle();
     let (tx, rx) = mpsc::channel();
     serve_stdin(move |cmd| {
@@ -140,7 +141,7 @@ pub fn client(args: &[String]) -> Result<()> {
     })?;
     say("ready");
     loop {
-        if d.event_loop_run(Duration::from_secs(3600))? == Exit::Interrupted {
+        if d.event_loop_run(Duration::from_secs(1))? == Exit::Interrupted {
             while let Ok(cmd) = rx.try_recv() {
                 match cmd {
                     Cmd::Notify(n, size, port, pause) => {

@@ -11,7 +11,7 @@
 //!
 //! Processes: this one holds the request loop (`harness`) and the bundled
 //! server's sans-IO core; the client under load (std driver, Security,
-//! Server, Device, a streaming sink), the echo floor and, for Register
+//! Server, Device, Firmware Update), the echo floor and, for Register
 //! round trips, a bundled server with its std driver run as children of
 //! the same binary (`children`), so that their memory, heap allocations
 //! and instructions are theirs alone.
@@ -423,7 +423,7 @@ impl Row {
         let (f50, f99) = lat(&self.floor);
         let errors: u64 = self.ours.iter().map(|r| r.errors).sum();
         println!(
-            "{:<46} {:>9} {:>9.0} {:>8.1} {:>8.1} | {:>9.0} {:>8.1} {:>8.1} | {:>5.2}{}",
+            "{:<50} {:>9} {:>9.0} {:>8.1} {:>8.1} | {:>9.0} {:>8.1} {:>8.1} | {:>5.2}{}",
             self.name,
             self.sizes,
             rate(&self.ours) * scale,
@@ -451,7 +451,7 @@ impl Row {
         let (ot, ou, os) = per(&self.ours_acc);
         let (ft, fu, fs) = per(&self.floor_acc);
         println!(
-            "{:<46} {:>6} {:>7.1} {:>6.1}/{:<6.1} {:>6.1} {:>7.3} | {:>7.1} {:>6.1}/{:<6.1} {:>6.1} | {:>5.2}",
+            "{:<50} {:>6} {:>7.1} {:>6.1}/{:<6.1} {:>6.1} {:>7.3} | {:>7.1} {:>6.1}/{:<6.1} {:>6.1} | {:>5.2}",
             self.name,
             self.who,
             ot,
@@ -470,7 +470,7 @@ impl Row {
 
 fn header() {
     println!(
-        "{:<46} {:>9} {:>9} {:>8} {:>8} | {:>9} {:>8} {:>8} | {:>5}",
+        "{:<50} {:>9} {:>9} {:>8} {:>8} | {:>9} {:>8} {:>8} | {:>5}",
         "case", "req/resp", "rate", "p50 µs", "p99 µs", "floor", "p50 µs", "p99 µs", "ratio"
     );
 }
@@ -619,15 +619,18 @@ fn bench(o: &Opts) -> Result<()> {
             .into_boxed_slice(),
     );
     let blocks = o.write_bytes.div_ceil(1024) as f64;
-    let sink = format!("/{}/0/0", objects::SINK_OID);
-    let sink_path = Path::resource(objects::SINK_OID, 0, 0);
-    let write_op = Operation::Write {
+    // The Firmware Update object's Package (/5/0/0), then an empty write
+    // that makes it Idle again for the next package.
+    let sink = "/5/0/0";
+    let sink_path = Path::resource(5, 0, 0);
+    let write = |bytes: &'static [u8]| Operation::Write {
         path: sink_path,
         replace: true,
         format: Some(Format::Opaque),
-        entries: vec![Entry::new(sink_path, Value::Opaque(Cow::Borrowed(body)))],
+        entries: vec![Entry::new(sink_path, Value::Opaque(Cow::Borrowed(bytes)))],
     };
-    let mut probe = RawBlock1::new(rig.client_addr, &sink, body, 6, false, 0x4000);
+    let write_ops = vec![write(body), write(&[])];
+    let mut probe = RawBlock1::new(rig.client_addr, sink, body, 6, false, 0x4000);
     let run = drive(&mut rig.io, &mut probe, 1, 1, STALL)?;
     if run.errors > 0 {
         return Err("the client refused the Block1 write".into());
@@ -645,15 +648,15 @@ fn bench(o: &Opts) -> Result<()> {
             let (io, srv, ep) = (&mut rig.io, &mut rig.srv, &rig.endpoint);
             match side {
                 Side::Floor => floor.push(measured(&mut echo, &mut floor_acc, n, || {
-                    let mut q = RawBlock1::new(echo_addr, &sink, body, 6, true, block_mid);
+                    let mut q = RawBlock1::new(echo_addr, sink, body, 6, true, block_mid);
                     Ok(drive(io, &mut q, 1, n, STALL)?)
                 })?),
                 Side::Raw => raw.push(measured(&mut rig.client, &mut raw_acc, n, || {
-                    let mut q = RawBlock1::new(rig.client_addr, &sink, body, 6, false, block_mid);
+                    let mut q = RawBlock1::new(rig.client_addr, sink, body, 6, false, block_mid);
                     Ok(drive(io, &mut q, 1, n, STALL)?)
                 })?),
                 Side::Server => server.push(measured(&mut rig.client, &mut server_acc, n, || {
-                    let mut q = ServerOp::new(srv, ep, write_op.clone());
+                    let mut q = ServerOp::sequence(srv, ep, write_ops.clone());
                     Ok(drive(io, &mut q, 1, n, STALL)?)
                 })?),
             }
@@ -662,7 +665,7 @@ fn bench(o: &Opts) -> Result<()> {
     let kib = o.write_bytes / 1024;
     for (who, ours, acc) in [("raw", raw, raw_acc), ("server", server, server_acc)] {
         rows.push(Row {
-            name: format!("Block1 write {kib} KiB, 1 KiB blocks ({who})"),
+            name: format!("Block1 {kib} KiB to /5/0/0, 1 KiB blocks ({who})"),
             sizes: block_sizes.clone(),
             per_req: o.write_bytes as f64,
             unit: "MiB/s",
@@ -702,13 +705,15 @@ fn bench(o: &Opts) -> Result<()> {
     for r in rows.iter().filter(|r| r.unit == "MiB/s") {
         r.print();
     }
-    println!("  (Block1: MiB/s; latency: one whole {kib} KiB transfer)\n");
+    println!(
+        "  (Block1: MiB/s; latency: one whole {kib} KiB transfer and the empty Write that resets the object)\n"
+    );
 
     println!(
         "CPU time per request: the measured process's loop thread on a CPU (µs), its user/sys time (10 ms ticks), the request loop's own (loop); heap allocations of ours"
     );
     println!(
-        "{:<46} {:>6} {:>7} {:>13} {:>6} {:>7} | {:>7} {:>13} {:>6} | {:>5}",
+        "{:<50} {:>6} {:>7} {:>13} {:>6} {:>7} | {:>7} {:>13} {:>6} | {:>5}",
         "case",
         "ours",
         "µs",

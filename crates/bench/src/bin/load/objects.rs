@@ -1,49 +1,39 @@
 //! The objects of the client under load: Security, Server, a Device with
-//! typical values, and a sink with one streaming resource for the Block1
-//! write (the Firmware object's /5/0/0 plays that part once it exists).
+//! typical values, and the Firmware Update object over an application that
+//! keeps no package, for the Block1 write to its streaming /5/0/0.
 
-use lwm2m::core::DmError;
-use lwm2m::core::dm::{
-    DataType, Iid, Object, ObjectDef, Operations, ResourceDef, Rid, Riid, Value,
-};
 use lwm2m::core::objects::device::{PowerSource, PowerSourceKind};
+use lwm2m::core::objects::firmware::{Applied, FirmwareError};
 use lwm2m::core::objects::{
-    Device, Security, SecurityInstance, Server, ServerInstance, StaticDeviceInfo,
+    Device, Firmware, FirmwareApp, Security, SecurityInstance, Server, ServerInstance,
+    StaticDeviceInfo,
 };
 
-/// Object id of the sink (private range).
-pub const SINK_OID: u16 = 32770;
-
-const SINK: ObjectDef = ObjectDef::new(
-    SINK_OID,
-    &[ResourceDef::new(0, "Package", Operations::W, DataType::Opaque).streaming()],
-);
-
-/// A streaming resource that counts the bytes written and keeps none.
+/// Firmware steps that store nothing: the package's bytes are counted and
+/// dropped, so the benchmark measures the protocol, not a flash.
 #[derive(Debug, Default)]
-pub struct Sink {
-    /// Bytes received over every transfer.
+pub struct Discard {
+    /// Bytes received over every package.
     pub received: u64,
 }
 
-impl Object for Sink {
-    fn def(&self) -> &'static ObjectDef {
-        &SINK
+impl FirmwareApp for Discard {
+    fn open(&mut self, _: Option<u64>) -> Result<(), FirmwareError> {
+        Ok(())
     }
-    fn read(&self, _: Iid, _: Rid, _: Option<Riid>) -> Result<Value<'_>, DmError> {
-        Err(DmError::MethodNotAllowed)
-    }
-    fn write_chunk(
-        &mut self,
-        _: Iid,
-        _: Rid,
-        _: usize,
-        bytes: &[u8],
-        _: bool,
-    ) -> Result<(), DmError> {
+    fn write(&mut self, _: u64, bytes: &[u8]) -> Result<(), FirmwareError> {
         self.received += bytes.len() as u64;
         Ok(())
     }
+    fn apply(&mut self) -> Result<Applied, FirmwareError> {
+        Ok(Applied::Done)
+    }
+    fn reset(&mut self) {}
+}
+
+/// The Firmware Update object over [`Discard`].
+pub fn firmware() -> Firmware {
+    Firmware::new(Discard::default())
 }
 
 /// Device values of a typical small device: /3/0 in TLV is about 120 bytes.

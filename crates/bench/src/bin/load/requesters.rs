@@ -6,7 +6,7 @@ use std::io;
 use std::net::SocketAddr;
 
 use lwm2m::core::client::{Client, Event, LinkId};
-use lwm2m::core::coap::{Block, Code, MessageBuilder, MsgType, option};
+use lwm2m::core::coap::{Block, Code, EmitError, MessageBuilder, MsgType, option};
 use lwm2m::core::config::Config;
 use lwm2m_server::core::{Operation, Server, ServerEvent};
 
@@ -143,15 +143,19 @@ impl Requester for Raw {
     }
 }
 
-/// Block1 writes (RFC 7959 §2.5) of `body` to `path`, one block in flight:
-/// each request of the harness is one whole transfer.
+/// Block1 writes (RFC 7959 §2.5) of `body` to `path`, one block in flight,
+/// each followed by a Write of an empty value (which puts the Firmware
+/// Update object back to Idle, OMA LwM2M Core 1.1 E.6, ready for the next
+/// package): each request of the harness is one whole transfer and its
+/// reset.
 pub struct RawBlock1 {
     peer: SocketAddr,
     path: Vec<Vec<u8>>,
     body: &'static [u8],
     szx: u8,
     mid: u16,
-    /// The transfer in progress: its seq and the block in flight.
+    /// The transfer in progress: its seq and the block in flight (the
+    /// number of blocks for the reset).
     cur: Option<(usize, u32)>,
     buf: Vec<u8>,
     echo: bool,
@@ -197,25 +201,34 @@ impl RawBlock1 {
         self.body.len().div_ceil(self.block_len()) as u32
     }
 
-    fn send_block(&mut self, io: &mut Io, seq: usize, num: u32) -> io::Result<()> {
+    /// Sends block `num` of transfer `seq`, or the empty Write when `num`
+    /// is past the last block.
+    fn send(&mut self, io: &mut Io, seq: usize, num: u32) -> io::Result<()> {
         self.mid = self.mid.wrapping_add(1);
         let len = self.block_len();
+        let reset = num >= self.blocks();
         let start = num as usize * len;
-        let chunk = self
-            .body
-            .get(start..(start + len).min(self.body.len()))
-            .unwrap_or(&[]);
+        let chunk = if reset {
+            &[][..]
+        } else {
+            self.body
+                .get(start..(start + len).min(self.body.len()))
+                .unwrap_or(&[])
+        };
         let more = num + 1 < self.blocks();
         let token = (seq as u32).to_be_bytes();
         let n = {
             let mut b =
                 MessageBuilder::new(&mut self.buf, MsgType::Con, Code::PUT, self.mid, &token)
                     .map_err(|e| io::Error::other(format!("{e:?}")))?;
-            let emit = |b: &mut MessageBuilder<'_>| -> Result<(), lwm2m::core::coap::EmitError> {
+            let emit = |b: &mut MessageBuilder<'_>| -> Result<(), EmitError> {
                 for seg in &self.path {
                     b.option(option::URI_PATH, seg)?;
                 }
                 b.uint_option(option::CONTENT_FORMAT, 42)?;
+                if reset {
+                    return Ok(());
+                }
                 b.block_option(
                     option::BLOCK1,
                     Block {
@@ -243,7 +256,7 @@ impl RawBlock1 {
 
 impl Requester for RawBlock1 {
     fn start(&mut self, io: &mut Io, seq: usize) -> io::Result<()> {
-        self.send_block(io, seq, 0)
+        self.send(io, seq, 0)
     }
 
     fn datagram(
@@ -259,9 +272,9 @@ impl Requester for RawBlock1 {
         if from != self.peer || mtype(bytes) != Some(ACK) || mid_of(bytes) != Some(self.mid) {
             return Ok(());
         }
-        let last = num + 1 >= self.blocks();
+        let more = num + 1 < self.blocks();
         if !self.echo {
-            let want = if last { Code::CHANGED } else { Code::CONTINUE };
+            let want = if more { Code::CONTINUE } else { Code::CHANGED };
             if bytes.get(1) != Some(&want.0) {
                 self.errors += 1;
                 self.cur = None;
@@ -269,9 +282,11 @@ impl Requester for RawBlock1 {
                 return Ok(());
             }
         }
-        if !last {
+        if more {
             self.sizes.1 = bytes.len();
-            return self.send_block(io, seq, num + 1);
+        }
+        if num < self.blocks() {
+            return self.send(io, seq, num + 1);
         }
         self.cur = None;
         done.push(seq);
@@ -368,33 +383,49 @@ impl Requester for Srv {
 pub struct ServerOp<'a> {
     srv: &'a mut Srv,
     endpoint: String,
-    op: Operation,
-    ids: HashMap<u64, usize>,
+    ops: Vec<Operation>,
+    /// By the core's request handle: the harness's request and the index
+    /// of the operation in `ops`.
+    ids: HashMap<u64, (usize, usize)>,
     errors: u64,
 }
 
 impl<'a> ServerOp<'a> {
     /// `op` to `endpoint`, once per request.
     pub fn new(srv: &'a mut Srv, endpoint: &str, op: Operation) -> ServerOp<'a> {
+        ServerOp::sequence(srv, endpoint, vec![op])
+    }
+
+    /// `ops` to `endpoint` one after the other, per request.
+    pub fn sequence(srv: &'a mut Srv, endpoint: &str, ops: Vec<Operation>) -> ServerOp<'a> {
         ServerOp {
             srv,
             endpoint: endpoint.to_string(),
-            op,
+            ops,
             ids: HashMap::new(),
             errors: 0,
         }
+    }
+
+    fn submit(&mut self, io: &mut Io, seq: usize, step: usize) -> io::Result<()> {
+        let op = self
+            .ops
+            .get(step)
+            .cloned()
+            .ok_or_else(|| io::Error::other("no operation"))?;
+        let id = self
+            .srv
+            .core
+            .request(io.now(), &self.endpoint, op)
+            .map_err(|e| io::Error::other(format!("request refused: {e:?}")))?;
+        self.ids.insert(id.0, (seq, step));
+        self.srv.flush(io)
     }
 }
 
 impl Requester for ServerOp<'_> {
     fn start(&mut self, io: &mut Io, seq: usize) -> io::Result<()> {
-        let id = self
-            .srv
-            .core
-            .request(io.now(), &self.endpoint, self.op.clone())
-            .map_err(|e| io::Error::other(format!("request refused: {e:?}")))?;
-        self.ids.insert(id.0, seq);
-        self.srv.flush(io)
+        self.submit(io, seq, 0)
     }
 
     fn datagram(
@@ -405,20 +436,28 @@ impl Requester for ServerOp<'_> {
         done: &mut Vec<usize>,
     ) -> io::Result<()> {
         self.srv.core.handle_datagram(io.now(), from, bytes);
+        let mut next = Vec::new();
         while let Some(e) = self.srv.core.poll_event() {
             match e {
                 ServerEvent::Response {
                     request, result, ..
                 } => {
-                    if let Some(seq) = self.ids.remove(&request.0) {
+                    if let Some((seq, step)) = self.ids.remove(&request.0) {
                         if result.is_err() {
                             self.errors += 1;
                         }
-                        done.push(seq);
+                        if result.is_ok() && step + 1 < self.ops.len() {
+                            next.push((seq, step + 1));
+                        } else {
+                            done.push(seq);
+                        }
                     }
                 }
                 other => self.srv.keep(other),
             }
+        }
+        for (seq, step) in next {
+            self.submit(io, seq, step)?;
         }
         self.srv.flush(io)
     }
