@@ -59,6 +59,14 @@ impl ClientNode {
         }
     }
 
+    /// Swaps in `client` (a restarted device) and returns the old one. The
+    /// old client's links are gone with it: datagrams still on their way to
+    /// them arrive as strays. The events seen so far are kept.
+    pub fn replace_client(&mut self, client: Client) -> Client {
+        self.links.clear();
+        std::mem::replace(&mut self.client, client)
+    }
+
     /// Whether `e` was emitted.
     pub fn saw(&self, e: &Event) -> bool {
         self.events.contains(e)

@@ -11,6 +11,8 @@
 //! - [`server_node`]: the bundled server (`lwm2m-server`'s sans-IO core)
 //!   as a node;
 //! - [`objects`]: small test objects that log what the engine did to them;
+//! - [`firmware`]: a firmware application storing packages in a simulated
+//!   flash;
 //! - [`setup`]: factory configurations in a few lines.
 //!
 //! Everything is reproducible from a seed: a failing test prints its seed and
@@ -19,6 +21,7 @@
 pub mod bootstrap_server;
 pub mod client_node;
 pub mod exchanges;
+pub mod firmware;
 pub mod net;
 pub mod objects;
 pub mod request;
@@ -31,10 +34,11 @@ pub mod world;
 pub use bootstrap_server::{BsSession, ScriptedBootstrapServer};
 pub use client_node::ClientNode;
 pub use exchanges::{Exchanges, OpId};
+pub use firmware::FlashApp;
 pub use net::{Addr, Burst, Datagram, LinkProfile, NetStats, Network};
 pub use request::{Req, encode};
 pub use response::{Notification, OpError, Recorded, Response, Types, decode};
 pub use scripted_server::{RegScript, Registration, ScriptedServer, Sent};
-pub use server_node::ServerNode;
+pub use server_node::{FileGet, ServerNode};
 pub use setup::Account;
 pub use world::{Node, Stall, World};

@@ -9,8 +9,9 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
+use lwm2m_core::coap::{Block, Message};
 use lwm2m_core::time::Instant;
-use lwm2m_server::core::{Operation, ReqId, RequestError, Response};
+use lwm2m_server::core::{FileSource, Operation, ReqId, RequestError, Response};
 use lwm2m_server::{Server, ServerConfig, ServerEvent};
 
 use crate::net::Addr;
@@ -29,6 +30,20 @@ pub fn addr_of(s: SocketAddr) -> Option<Addr> {
     }
 }
 
+/// A request to the file server, as it arrived (retransmissions and
+/// duplicates included).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileGet {
+    /// When it arrived.
+    pub at: Instant,
+    /// Who asked.
+    pub from: Addr,
+    /// The file name (the Uri-Path after the prefix).
+    pub name: String,
+    /// The Block2 option asked for, if any.
+    pub block: Option<Block>,
+}
+
 /// The bundled server on the simulated network; every event it emits is
 /// kept with its instant.
 pub struct ServerNode {
@@ -38,6 +53,10 @@ pub struct ServerNode {
     pub events: Vec<(Instant, ServerEvent)>,
     /// Datagrams for addresses that are not simulation nodes (dropped).
     pub unroutable: u64,
+    /// Requests to the file server, when it was enabled with
+    /// [`ServerNode::serve_files`].
+    pub file_gets: Vec<FileGet>,
+    file_prefix: Option<String>,
 }
 
 impl ServerNode {
@@ -47,7 +66,55 @@ impl ServerNode {
             server: Server::new(config, seed),
             events: Vec::new(),
             unroutable: 0,
+            file_gets: Vec::new(),
+            file_prefix: None,
         }
+    }
+
+    /// With the file server on (`GET /fw/<name>`, Block2 and an ETag; see
+    /// `lwm2m_server::core::files`), serving `source`; every file request
+    /// that arrives is logged in [`ServerNode::file_gets`].
+    pub fn serve_files(mut self, source: impl FileSource + 'static) -> ServerNode {
+        self.server.set_file_source(Box::new(source));
+        self.file_prefix = Some(self.server.config().file_prefix.clone());
+        self
+    }
+
+    /// The distinct Block2 numbers of `name` asked for at or after `since`
+    /// (a request without Block2 counts as block 0), in ascending order.
+    pub fn blocks_asked(&self, name: &str, since: Instant) -> Vec<u32> {
+        let mut nums: Vec<u32> = self
+            .file_gets
+            .iter()
+            .filter(|g| g.at >= since && g.name == name)
+            .map(|g| g.block.map_or(0, |b| b.num))
+            .collect();
+        nums.sort_unstable();
+        nums.dedup();
+        nums
+    }
+
+    fn log_file_get(&mut self, now: Instant, from: Addr, bytes: &[u8]) {
+        let Some(prefix) = &self.file_prefix else {
+            return;
+        };
+        let Ok(m) = Message::parse(bytes) else {
+            return;
+        };
+        let mut path = m.uri_path();
+        if !m.code().is_request() || path.next() != Some(prefix.as_bytes()) {
+            return;
+        }
+        let name = path
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        self.file_gets.push(FileGet {
+            at: now,
+            from,
+            name,
+            block: m.block2().and_then(Result::ok),
+        });
     }
 
     /// A DM server with the default configuration.
@@ -101,6 +168,7 @@ impl ServerNode {
 
 impl Node for ServerNode {
     fn handle_datagram(&mut self, now: Instant, from: Addr, bytes: &[u8]) {
+        self.log_file_get(now, from, bytes);
         self.server.handle_datagram(now, sock(from), bytes);
         self.drain(now);
     }

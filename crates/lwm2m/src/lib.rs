@@ -22,3 +22,8 @@ mod net;
 pub mod persist;
 
 pub use driver::{Driver, DriverStats, Error, Exit, Interrupt};
+
+/// The README's code, compiled as a doctest so that it cannot rot.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

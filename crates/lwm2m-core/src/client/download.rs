@@ -466,9 +466,9 @@ impl Client {
                     m.option(option::URI_QUERY, q)?;
                 }
                 m.block_option(option::BLOCK2, block)?;
-                if block.num == 0 {
-                    m.uint_option(option::SIZE2, 0)?;
-                }
+                // RFC 7959 §4: ask for the total with every block, so that a
+                // download resumed mid-way (after a restart) learns it too.
+                m.uint_option(option::SIZE2, 0)?;
                 Ok::<(), crate::coap::EmitError>(())
             })
             .ok();

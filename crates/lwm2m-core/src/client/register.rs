@@ -285,7 +285,11 @@ impl Client {
         if self.stopping {
             match s.reg {
                 Reg::Registered { .. } => self.send_deregister(now, i),
-                Reg::Idle | Reg::Registering => {
+                // A Register in flight may already be on the server: wait for
+                // its answer and de-register then, rather than leave a stale
+                // registration behind.
+                Reg::Registering => {}
+                Reg::Idle => {
                     if let Some(s) = self.servers.get_mut(i) {
                         s.reg = Reg::Stopped;
                         s.retry_at = None;

@@ -850,3 +850,25 @@ fn a_server_deleting_its_own_account_still_gets_its_answer() {
     assert!(h.events.contains(&Event::Close { link }));
     assert!(!h.client.is_registered(101));
 }
+
+#[test]
+fn deregister_during_register_waits_for_the_answer_then_deregisters() {
+    let mut h = Harness::new();
+    h.run();
+    let (link, reg) = h.take().pop().expect("a Register");
+    h.client.deregister();
+    h.run();
+    assert!(!h.client.is_stopped(), "the Register may be on the server");
+    assert!(h.take().is_empty());
+    h.answer(link, &reg, Code::CREATED, |b| {
+        b.option(option::LOCATION_PATH, b"rd").unwrap();
+        b.option(option::LOCATION_PATH, b"9").unwrap();
+    });
+    h.run();
+    let (_, d) = h.take().pop().expect("a De-register");
+    let m = Message::parse(&d).unwrap();
+    assert_eq!(m.code(), Code::DELETE);
+    h.answer(link, &d, Code::DELETED, |_| {});
+    assert!(h.client.is_stopped());
+    assert!(h.events.contains(&Event::Deregistered { ssid: 101 }));
+}

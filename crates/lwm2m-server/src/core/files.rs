@@ -187,7 +187,9 @@ impl Files {
         if blockwise {
             let num = u32::try_from(offset / size).map_err(|_| EmitError::Overflow)?;
             b.block_option(option::BLOCK2, Block { num, more, szx })?;
-            if offset == 0 {
+            // RFC 7959 §4: with the first block, and whenever the request
+            // asks with a Size2 option (a client resuming a download).
+            if offset == 0 || req.size2().is_some() {
                 let total = u32::try_from(data.len()).unwrap_or(u32::MAX);
                 b.uint_option(option::SIZE2, total)?;
             }
