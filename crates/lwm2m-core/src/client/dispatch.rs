@@ -129,9 +129,20 @@ impl Client {
             return self.reply_error(now, li, &id, DmError::ServiceUnavailable);
         }
         // SPEC §1 guarantee 2: another server's open transfer on the object.
-        let oids = self.touched_objects(&op, &msg);
-        if let Some(until) = self.held_by_other(now, link_id, oids.as_deref()) {
-            return self.reply_busy(now, li, &id, until);
+        // Nothing is held while no transfer is open (the usual case), and a
+        // request naming one object needs no list of them: the hot path
+        // makes no heap allocation.
+        if !(self.locks.is_empty() && self.streams.is_empty()) {
+            let held = match touched(&op) {
+                Some(oid) => self.held_by_other(now, link_id, Some(&[oid])),
+                None => {
+                    let oids = self.touched_objects(&op, &msg);
+                    self.held_by_other(now, link_id, oids.as_deref())
+                }
+            };
+            if let Some(until) = held {
+                return self.reply_busy(now, li, &id, until);
+            }
         }
         if id.block1().is_some() {
             return self.on_block1(now, li, req, op, origin);
