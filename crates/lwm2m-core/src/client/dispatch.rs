@@ -106,13 +106,14 @@ impl Client {
             Ok(t) => t,
             Err(_) => return self.reply_error(now, li, &id, DmError::NotFound),
         };
+        // The endpoint read the options in one pass already.
         let head = RequestHead {
             method: msg.code(),
             target,
-            content_format: msg.content_format(),
-            accept: msg.accept(),
-            observe: msg.observe(),
-            has_query: msg.uri_query().next().is_some(),
+            content_format: id.content_format(),
+            accept: id.accept(),
+            observe: id.observe(),
+            has_query: id.has_query(),
             has_payload: !msg.payload().is_empty(),
         };
         let op = match classify(interface, &head) {
@@ -166,14 +167,14 @@ impl Client {
         let link = self.links.get(li).map(|l| l.id);
         let result = match op {
             Operation::Read(path) => {
-                return self.respond_read(now, li, msg, id, origin, path, false);
+                return self.respond_read(now, li, id, origin, path, false);
             }
             Operation::Observe(path) => {
-                return self.respond_read(now, li, msg, id, origin, path, true);
+                return self.respond_read(now, li, id, origin, path, true);
             }
             Operation::CancelObserve(path) => {
                 self.cancel_observation(li, id);
-                return self.respond_read(now, li, msg, id, origin, path, false);
+                return self.respond_read(now, li, id, origin, path, false);
             }
             Operation::Discover(path) => {
                 return self.respond_discover(now, li, msg, id, origin, path);

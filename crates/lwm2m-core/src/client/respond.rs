@@ -58,7 +58,6 @@ impl Client {
         &mut self,
         now: Instant,
         li: usize,
-        msg: &Message<'_>,
         id: &RequestId,
         origin: Origin,
         path: Path,
@@ -71,7 +70,7 @@ impl Client {
             _ => false,
         };
         let opaque = rdef.is_some_and(|r| r.data_type == DataType::Opaque);
-        let fmt = match negotiate(msg.accept(), single, opaque, self.hierarchical_format()) {
+        let fmt = match negotiate(id.accept(), single, opaque, self.hierarchical_format()) {
             Ok(f) => f,
             Err(e) => return self.reply_error(now, li, id, e),
         };

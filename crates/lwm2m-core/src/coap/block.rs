@@ -98,33 +98,58 @@ pub fn szx_for(size: usize) -> u8 {
 /// is per peer, so the peer is implicit. FNV-1a, 64 bits: not collision-proof
 /// against a peer that wants to confuse its own transfers, which is harmless.
 pub fn request_key(msg: &super::Message<'_>) -> u64 {
-    use super::option as o;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |b: u8| {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(PRIME);
-    };
-    eat(msg.code().0);
+    let mut h = KeyHasher::new(msg.code());
     for opt in msg.options() {
+        h.option(opt.number, opt.value);
+    }
+    h.finish()
+}
+
+/// [`request_key`] fed one option at a time, so that a single pass over a
+/// request's options can compute it beside other things.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyHasher(u64);
+
+impl KeyHasher {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+
+    /// Starts with the request's code.
+    pub fn new(code: super::Code) -> KeyHasher {
+        let mut h = KeyHasher(0xcbf2_9ce4_8422_2325);
+        h.eat(code.0);
+        h
+    }
+
+    #[inline]
+    fn eat(&mut self, b: u8) {
+        self.0 = (self.0 ^ u64::from(b)).wrapping_mul(Self::PRIME);
+    }
+
+    /// Takes one option (ignored if it does not identify the transfer).
+    pub fn option(&mut self, number: u16, value: &[u8]) {
+        use super::option as o;
         if matches!(
-            opt.number,
+            number,
             o::BLOCK1 | o::BLOCK2 | o::SIZE1 | o::SIZE2 | o::OBSERVE | o::ETAG | o::NO_RESPONSE
         ) {
-            continue;
+            return;
         }
-        for b in opt.number.to_be_bytes() {
-            eat(b);
+        for b in number.to_be_bytes() {
+            self.eat(b);
         }
         // Length-prefixed so that ["ab"] and ["a", "b"] differ.
-        for b in (opt.value.len() as u16).to_be_bytes() {
-            eat(b);
+        for b in (value.len() as u16).to_be_bytes() {
+            self.eat(b);
         }
-        for b in opt.value {
-            eat(*b);
+        for b in value {
+            self.eat(*b);
         }
     }
-    h
+
+    /// The key.
+    pub fn finish(self) -> u64 {
+        self.0
+    }
 }
 
 #[cfg(test)]

@@ -70,6 +70,10 @@ pub struct DedupCache {
     max_entries: usize,
     max_len: usize,
     clock: u64,
+    /// Once every entry is taken, entries are reused in a ring from here:
+    /// the entry at the cursor is the one filled longest ago, so a busy peer
+    /// costs a constant time per message instead of a scan for the oldest.
+    cursor: usize,
 }
 
 impl DedupCache {
@@ -81,6 +85,7 @@ impl DedupCache {
             max_entries: max_entries.max(1),
             max_len,
             clock: 0,
+            cursor: 0,
         }
     }
 
@@ -105,29 +110,25 @@ impl DedupCache {
     pub fn insert(&mut self, now: Instant, mid: u16, expires: Instant) -> Insert {
         self.clock += 1;
         let age = self.clock;
-        let free = self.entries.iter().position(|e| e.expires <= now);
-        let (slot, evicted) = match free {
-            Some(i) => (i, None),
-            None if self.entries.len() < self.max_entries => {
-                self.entries.push(Entry {
-                    mid,
-                    expires,
-                    age,
-                    buf: Vec::new(),
-                    len: 0,
-                });
-                (self.entries.len() - 1, None)
+        let (slot, evicted) = if self.entries.len() < self.max_entries {
+            match self.entries.iter().position(|e| e.expires <= now) {
+                Some(i) => (i, None),
+                None => {
+                    self.entries.push(Entry {
+                        mid,
+                        expires,
+                        age,
+                        buf: Vec::new(),
+                        len: 0,
+                    });
+                    (self.entries.len() - 1, None)
+                }
             }
-            None => {
-                let oldest = self
-                    .entries
-                    .iter()
-                    .enumerate()
-                    .min_by_key(|(_, e)| e.age)
-                    .map_or(0, |(i, _)| i);
-                let mid = self.entries.get(oldest).map_or(0, |e| e.mid);
-                (oldest, Some(mid))
-            }
+        } else {
+            let i = self.cursor % self.entries.len().max(1);
+            self.cursor = (i + 1) % self.entries.len().max(1);
+            let live = self.entries.get(i).filter(|e| e.expires > now);
+            (i, live.map(|e| e.mid))
         };
         if let Some(e) = self.entries.get_mut(slot) {
             e.mid = mid;

@@ -410,14 +410,9 @@ impl Endpoint {
 
     fn on_request<'a>(&mut self, now: Instant, msg: Message<'a>, slot: usize) -> Received<'a> {
         let id = RequestId::of(&msg);
-        let bad = match (msg.check_options(), msg.block1(), msg.block2()) {
-            // RFC 7252 §5.4.1: 4.02 for an unrecognized critical option.
-            (Err(e), _, _) => Some(e.code()),
-            // RFC 7959 §2.2: 4.00 for a reserved SZX.
-            (_, Some(Err(e)), _) | (_, _, Some(Err(e))) => Some(e.code()),
-            _ => None,
-        };
-        if let Some(code) = bad {
+        // 4.02 for an unrecognized critical option (RFC 7252 §5.4.1), 4.00
+        // for a reserved block size (RFC 7959 §2.2).
+        if let Some(code) = id.invalid {
             self.respond_plain(now, &id, code);
             return Received::Handled;
         }

@@ -55,21 +55,81 @@ pub struct RequestId {
     pub(crate) block1: Option<Block>,
     pub(crate) block2: Option<Block>,
     pub(crate) observe: Option<u32>,
+    pub(crate) content_format: Option<u16>,
+    pub(crate) accept: Option<u16>,
+    pub(crate) has_query: bool,
+    /// What the options are wrong with, if anything: 4.02 or 4.00.
+    pub(crate) invalid: Option<crate::coap::Code>,
     pub(crate) separate: bool,
 }
 
 impl RequestId {
+    /// Everything the endpoint and the upper layer need from the request's
+    /// options, in one pass over them (this runs for every request).
     pub(crate) fn of(msg: &Message<'_>) -> RequestId {
-        RequestId {
+        use crate::coap::option as o;
+        let mut id = RequestId {
             mid: msg.mid(),
             token: msg.token(),
             con: msg.mtype() == MsgType::Con,
-            key: block::request_key(msg),
-            block1: msg.block1().and_then(Result::ok),
-            block2: msg.block2().and_then(Result::ok),
-            observe: msg.observe(),
+            key: 0,
+            block1: None,
+            block2: None,
+            observe: None,
+            content_format: None,
+            accept: None,
+            has_query: false,
+            invalid: None,
             separate: false,
+        };
+        let mut key = block::KeyHasher::new(msg.code());
+        let mut prev = None;
+        for opt in msg.options() {
+            let first = prev != Some(opt.number);
+            prev = Some(opt.number);
+            if let Err(e) = crate::coap::msg::check_option(opt.number, opt.value.len(), !first) {
+                // RFC 7252 §5.4.1: the first bad critical option decides.
+                id.invalid = id.invalid.or(Some(e.code()));
+            }
+            let uint = || o::decode_uint(opt.value);
+            let block = |v: &[u8], bad: &mut Option<crate::coap::Code>| match Block::decode(v) {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    // RFC 7959 §2.2: a reserved SZX is 4.00.
+                    *bad = bad.or(Some(e.code()));
+                    None
+                }
+            };
+            match opt.number {
+                o::BLOCK1 if first => id.block1 = block(opt.value, &mut id.invalid),
+                o::BLOCK2 if first => id.block2 = block(opt.value, &mut id.invalid),
+                o::OBSERVE if first => id.observe = uint(),
+                o::CONTENT_FORMAT if first => {
+                    id.content_format = uint().and_then(|v| u16::try_from(v).ok());
+                }
+                o::ACCEPT if first => id.accept = uint().and_then(|v| u16::try_from(v).ok()),
+                o::URI_QUERY => id.has_query = true,
+                _ => {}
+            }
+            key.option(opt.number, opt.value);
         }
+        id.key = key.finish();
+        id
+    }
+
+    /// Content-Format of the request.
+    pub fn content_format(&self) -> Option<u16> {
+        self.content_format
+    }
+
+    /// Accept of the request.
+    pub fn accept(&self) -> Option<u16> {
+        self.accept
+    }
+
+    /// Whether the request has at least one Uri-Query option.
+    pub fn has_query(&self) -> bool {
+        self.has_query
     }
 
     /// The request's token.

@@ -461,23 +461,29 @@ impl<'a> Message<'a> {
     pub fn check_options(&self) -> Result<(), OptionCheck> {
         let mut prev: Option<u16> = None;
         for CoapOption { number, value } in self.options() {
-            let ok = match option::known(number) {
-                None => false,
-                Some(def) => {
-                    let len = value.len();
-                    let repeated = prev == Some(number);
-                    len >= usize::from(def.min_len)
-                        && len <= usize::from(def.max_len)
-                        && (def.repeatable || !repeated)
-                }
-            };
-            if !ok && option::is_critical(number) {
-                return Err(OptionCheck::BadCritical(number));
-            }
+            check_option(number, value.len(), prev == Some(number))?;
             prev = Some(number);
         }
         Ok(())
     }
+}
+
+/// One option of [`Message::check_options`]: `repeated` when the previous
+/// option had the same number.
+#[inline]
+pub(crate) fn check_option(number: u16, len: usize, repeated: bool) -> Result<(), OptionCheck> {
+    let ok = match option::known(number) {
+        None => false,
+        Some(def) => {
+            len >= usize::from(def.min_len)
+                && len <= usize::from(def.max_len)
+                && (def.repeatable || !repeated)
+        }
+    };
+    if !ok && option::is_critical(number) {
+        return Err(OptionCheck::BadCritical(number));
+    }
+    Ok(())
 }
 
 impl fmt::Debug for Message<'_> {

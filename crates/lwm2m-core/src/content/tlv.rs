@@ -90,14 +90,18 @@ fn put_header(w: &mut Writer<'_>, kind: Kind, id: u16, len: usize) -> Result<(),
     };
     let short_len = if field == 0 { len_lo } else { 0 };
     let [id_hi, id_lo] = id.to_be_bytes();
-    let (wide, id_bytes): (u8, &[u8]) = if id > 0xff {
-        (0b10_0000, &[id_hi, id_lo])
-    } else {
-        (0, &[id_lo])
-    };
+    let wide = if id > 0xff { 0b10_0000 } else { 0 };
+    // Byte by byte: a header is 2 to 6 bytes, too short for a memcpy call
+    // to pay off (this runs once per value of every TLV response).
     w.put_u8(((kind as u8) << 6) | wide | (field << 3) | short_len)?;
-    w.put(id_bytes)?;
-    Ok(w.put(len_bytes)?)
+    if wide != 0 {
+        w.put_u8(id_hi)?;
+    }
+    w.put_u8(id_lo)?;
+    for b in len_bytes {
+        w.put_u8(*b)?;
+    }
+    Ok(())
 }
 
 /// A container TLV whose length is not known yet.
@@ -185,14 +189,16 @@ fn fixed_bytes(v: &Value<'_>) -> Option<([u8; 8], usize)> {
 
 /// Writes the value bytes of `v` behind a header of `kind` and `id`.
 fn put_value(w: &mut Writer<'_>, kind: Kind, id: u16, v: &Value<'_>) -> Result<(), EncodeError> {
-    let num;
     let bytes: &[u8] = match v {
         Value::String(s) | Value::Corelnk(s) => s.as_bytes(),
         Value::Opaque(b) => b,
         _ => {
             let (b, n) = fixed_bytes(v).ok_or(EncodeError::Unrepresentable)?;
-            num = b;
-            num.get(8 - n..).ok_or(EncodeError::Unrepresentable)?
+            put_header(w, kind, id, n)?;
+            for x in b.get(8 - n..).ok_or(EncodeError::Unrepresentable)? {
+                w.put_u8(*x)?;
+            }
+            return Ok(());
         }
     };
     put_header(w, kind, id, bytes.len())?;

@@ -225,18 +225,27 @@ impl Path {
         Some(p)
     }
     /// The first `len` ids of this path (all of it if `len` is larger).
+    #[inline]
     pub fn truncated(&self, len: usize) -> Path {
-        let mut p = *self;
+        // Ids past `len` are always zero (every constructor keeps them so),
+        // which lets equality compare the whole array without a call.
         let keep = len.min(self.len());
-        p.len = keep as u8;
-        for slot in p.ids.iter_mut().skip(keep) {
-            *slot = 0;
+        let [a, b, c, d] = self.ids;
+        let ids = [
+            if keep > 0 { a } else { 0 },
+            if keep > 1 { b } else { 0 },
+            if keep > 2 { c } else { 0 },
+            if keep > 3 { d } else { 0 },
+        ];
+        Path {
+            ids,
+            len: keep as u8,
         }
-        p
     }
     /// Whether `self` is `prefix` or lies beneath it.
+    #[inline]
     pub fn starts_with(&self, prefix: &Path) -> bool {
-        self.ids().starts_with(prefix.ids())
+        prefix.len <= self.len && self.truncated(prefix.len()) == *prefix
     }
     /// Whether one path is a prefix of the other (they overlap in the tree).
     pub fn overlaps(&self, other: &Path) -> bool {
@@ -268,8 +277,17 @@ impl PartialOrd for Path {
 }
 
 impl Ord for Path {
+    #[inline]
     fn cmp(&self, other: &Self) -> core::cmp::Ordering {
-        self.ids().cmp(other.ids())
+        // Lexicographic over the ids, a prefix first (depth-first order);
+        // on the hot path of every hierarchical encoder, so no slice calls.
+        let n = usize::from(self.len.min(other.len));
+        for (a, b) in self.ids.iter().zip(other.ids.iter()).take(n) {
+            if a != b {
+                return a.cmp(b);
+            }
+        }
+        self.len.cmp(&other.len)
     }
 }
 

@@ -116,6 +116,7 @@ impl<'a> Value<'a> {
     }
 
     /// The data type this value carries.
+    #[inline]
     pub fn data_type(&self) -> DataType {
         match self {
             Value::Integer(_) => DataType::Integer,

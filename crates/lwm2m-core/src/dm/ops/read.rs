@@ -173,8 +173,14 @@ fn emit(
     };
     debug_assert!(path.level() >= Level::Resource);
     let value = obj.read(iid, rid, path.riid())?;
-    let value = value
-        .coerce(rdef.data_type)
-        .map_err(|_| DmError::Internal)?;
+    // Handlers nearly always answer in the declared type: skip the
+    // conversion then (once per value of every Read).
+    let value = if value.data_type() == rdef.data_type {
+        value
+    } else {
+        value
+            .coerce(rdef.data_type)
+            .map_err(|_| DmError::Internal)?
+    };
     enc.put(w, &Entry::new(*path, value)).map_err(encode_error)
 }
