@@ -247,3 +247,23 @@ pub trait Encode {
         Ok(())
     }
 }
+
+/// One step of a streaming decoder as an iterator item: `Ok(None)` ends the
+/// stream, an error is yielded once and ends it too (`done` is set either
+/// way).
+pub(crate) fn fuse<T>(
+    done: &mut bool,
+    step: Result<Option<T>, DecodeError>,
+) -> Option<Result<T, DecodeError>> {
+    match step {
+        Ok(Some(t)) => Some(Ok(t)),
+        Ok(None) => {
+            *done = true;
+            None
+        }
+        Err(e) => {
+            *done = true;
+            Some(Err(e))
+        }
+    }
+}

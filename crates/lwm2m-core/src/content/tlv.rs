@@ -544,17 +544,8 @@ impl<'a> Iterator for TlvDecoder<'a, '_> {
         if self.done {
             return None;
         }
-        match self.step() {
-            Ok(Some(e)) => Some(Ok(e)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        let step = self.step();
+        super::fuse(&mut self.done, step)
     }
 }
 

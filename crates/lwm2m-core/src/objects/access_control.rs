@@ -5,6 +5,7 @@
 //! (resource instance 0 is the default ACL) and an Access Control Owner.
 //! The rules that use it are in [`crate::dm::access`].
 
+use super::instances;
 use alloc::vec::Vec;
 
 use crate::dm::{
@@ -123,14 +124,17 @@ impl AccessControl {
 
     /// The instance with id `iid`.
     pub fn get(&self, iid: Iid) -> Option<&AclInstance> {
-        self.state.iter().find(|i| i.iid == iid)
+        instances::get(&self.state, iid)
     }
 
     fn get_mut(&mut self, iid: Iid) -> Result<&mut AclInstance, DmError> {
-        self.state
-            .iter_mut()
-            .find(|i| i.iid == iid)
-            .ok_or(DmError::NotFound)
+        instances::get_mut(&mut self.state, iid)
+    }
+}
+
+impl instances::HasIid for AclInstance {
+    fn iid(&self) -> Iid {
+        self.iid
     }
 }
 
@@ -200,27 +204,15 @@ impl Object for AccessControl {
     }
 
     fn create(&mut self, iid: Iid) -> Result<(), DmError> {
-        if self.state.len() >= self.max_instances {
-            return Err(DmError::Internal);
-        }
-        match self.state.binary_search_by_key(&iid, |i| i.iid) {
-            Ok(_) => Err(DmError::BadRequest),
-            Err(at) => {
-                // Object ID 0 is outside 1..=65534: validation fails until a
-                // value is written.
-                self.state.insert(at, AclInstance::new(iid, 0, 0, MAX_ID));
-                Ok(())
-            }
-        }
+        // Object ID 0 is outside 1..=65534: validation fails until a
+        // value is written.
+        instances::create(&mut self.state, self.max_instances, iid, |iid| {
+            AclInstance::new(iid, 0, 0, MAX_ID)
+        })
     }
 
     fn delete(&mut self, iid: Iid) -> Result<(), DmError> {
-        let at = self
-            .state
-            .binary_search_by_key(&iid, |i| i.iid)
-            .map_err(|_| DmError::NotFound)?;
-        self.state.remove(at);
-        Ok(())
+        instances::delete(&mut self.state, iid)
     }
 
     fn reset(&mut self, iid: Iid, rid: Option<Rid>) -> Result<(), DmError> {

@@ -28,6 +28,7 @@ mod convert;
 pub mod device;
 pub mod events;
 pub mod firmware;
+mod instances;
 pub mod location;
 pub mod security;
 pub mod server;

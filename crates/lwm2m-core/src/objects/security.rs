@@ -20,6 +20,7 @@
 //! The engine reads accounts through the [`Object`] trait with
 //! [`endpoints`], so any implementation of object 0 works with it.
 
+use super::instances;
 use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -430,14 +431,7 @@ impl Security {
 
     /// Adds or replaces an instance (factory configuration).
     pub fn insert(&mut self, inst: SecurityInstance) {
-        match self.state.binary_search_by_key(&inst.iid, |i| i.iid) {
-            Ok(at) => {
-                if let Some(slot) = self.state.get_mut(at) {
-                    *slot = inst;
-                }
-            }
-            Err(at) => self.state.insert(at, inst),
-        }
+        instances::insert(&mut self.state, inst);
     }
 
     /// With an instance added (factory configuration).
@@ -453,14 +447,11 @@ impl Security {
 
     /// The instance with id `iid`.
     pub fn get(&self, iid: Iid) -> Option<&SecurityInstance> {
-        self.state.iter().find(|i| i.iid == iid)
+        instances::get(&self.state, iid)
     }
 
     fn get_mut(&mut self, iid: Iid) -> Result<&mut SecurityInstance, DmError> {
-        self.state
-            .iter_mut()
-            .find(|i| i.iid == iid)
-            .ok_or(DmError::NotFound)
+        instances::get_mut(&mut self.state, iid)
     }
 
     /// The first invalid resource, by the rules of the module
@@ -485,6 +476,12 @@ impl Security {
             }
         }
         None
+    }
+}
+
+impl instances::HasIid for SecurityInstance {
+    fn iid(&self) -> Iid {
+        self.iid
     }
 }
 
@@ -524,25 +521,13 @@ impl Object for Security {
     }
 
     fn create(&mut self, iid: Iid) -> Result<(), DmError> {
-        if self.state.len() >= self.max_instances {
-            return Err(DmError::Internal);
-        }
-        match self.state.binary_search_by_key(&iid, |i| i.iid) {
-            Ok(_) => Err(DmError::BadRequest),
-            Err(at) => {
-                self.state.insert(at, SecurityInstance::empty(iid));
-                Ok(())
-            }
-        }
+        instances::create(&mut self.state, self.max_instances, iid, |iid| {
+            SecurityInstance::empty(iid)
+        })
     }
 
     fn delete(&mut self, iid: Iid) -> Result<(), DmError> {
-        let at = self
-            .state
-            .binary_search_by_key(&iid, |i| i.iid)
-            .map_err(|_| DmError::NotFound)?;
-        self.state.remove(at);
-        Ok(())
+        instances::delete(&mut self.state, iid)
     }
 
     fn reset(&mut self, iid: Iid, rid: Option<Rid>) -> Result<(), DmError> {

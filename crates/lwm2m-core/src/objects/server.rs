@@ -22,6 +22,7 @@
 //! The engine reads accounts through the [`Object`] trait with
 //! [`accounts`], so any implementation of object 1 works with it.
 
+use super::instances;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -439,14 +440,7 @@ impl Server {
 
     /// Adds or replaces an instance (factory configuration).
     pub fn insert(&mut self, inst: ServerInstance) {
-        match self.state.binary_search_by_key(&inst.iid, |i| i.iid) {
-            Ok(at) => {
-                if let Some(slot) = self.state.get_mut(at) {
-                    *slot = inst;
-                }
-            }
-            Err(at) => self.state.insert(at, inst),
-        }
+        instances::insert(&mut self.state, inst);
     }
 
     /// With an instance added (factory configuration).
@@ -462,14 +456,11 @@ impl Server {
 
     /// The instance with id `iid`.
     pub fn get(&self, iid: Iid) -> Option<&ServerInstance> {
-        self.state.iter().find(|i| i.iid == iid)
+        instances::get(&self.state, iid)
     }
 
     fn get_mut(&mut self, iid: Iid) -> Result<&mut ServerInstance, DmError> {
-        self.state
-            .iter_mut()
-            .find(|i| i.iid == iid)
-            .ok_or(DmError::NotFound)
+        instances::get_mut(&mut self.state, iid)
     }
 
     /// The first invalid resource by the rules of the module documentation;
@@ -486,6 +477,12 @@ impl Server {
             ssids.push(i.ssid);
         }
         None
+    }
+}
+
+impl instances::HasIid for ServerInstance {
+    fn iid(&self) -> Iid {
+        self.iid
     }
 }
 
@@ -540,26 +537,14 @@ impl Object for Server {
     }
 
     fn create(&mut self, iid: Iid) -> Result<(), DmError> {
-        if self.state.len() >= self.max_instances {
-            return Err(DmError::Internal);
-        }
-        match self.state.binary_search_by_key(&iid, |i| i.iid) {
-            Ok(_) => Err(DmError::BadRequest),
-            Err(at) => {
-                // SSID 0 fails validation until one is written.
-                self.state.insert(at, ServerInstance::new(iid, 0, 86_400));
-                Ok(())
-            }
-        }
+        // SSID 0 fails validation until one is written.
+        instances::create(&mut self.state, self.max_instances, iid, |iid| {
+            ServerInstance::new(iid, 0, 86_400)
+        })
     }
 
     fn delete(&mut self, iid: Iid) -> Result<(), DmError> {
-        let at = self
-            .state
-            .binary_search_by_key(&iid, |i| i.iid)
-            .map_err(|_| DmError::NotFound)?;
-        self.state.remove(at);
-        Ok(())
+        instances::delete(&mut self.state, iid)
     }
 
     fn reset(&mut self, iid: Iid, rid: Option<Rid>) -> Result<(), DmError> {
