@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh Debian machine with Rust:
 # installs the peer programs the interop tests talk to, then checks
-# formatting and lints, then builds and runs the whole test suite.
+# formatting and lints (the default build, NoSec only, and the build with
+# every feature, DTLS included), then builds and runs the whole test suite
+# with every feature.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Peers we did not write (interop tests), and what the openssl-sys build
-# needs (the DTLS backend links the system OpenSSL 3). Installed only when
-# missing.
+# needs (feature `dtls`: the DTLS backend links the system OpenSSL 3; the
+# default build needs neither). Installed only when missing.
 need_pkgs=()
 command -v coap-client-notls >/dev/null 2>&1 || need_pkgs+=(libcoap3-bin)
 command -v coap-server-gnutls >/dev/null 2>&1 || need_pkgs+=(libcoap3-bin)
@@ -25,4 +27,5 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo test --workspace --locked
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+cargo test --workspace --all-features --locked

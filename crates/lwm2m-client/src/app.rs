@@ -104,8 +104,12 @@ impl Session {
         let mut config = Config::new(&o.endpoint);
         config.version = o.version;
         // coaps:// accounts (from the options, the state file or a
-        // Bootstrap-Server) handshake through OpenSSL.
-        config.sessions = Some(std::sync::Arc::new(lwm2m::dtls::OpenSslFactory::new()));
+        // Bootstrap-Server) handshake through OpenSSL. Without the `dtls`
+        // feature they fail as unsupported (`Event::SessionFailed`).
+        #[cfg(feature = "dtls")]
+        {
+            config.sessions = Some(std::sync::Arc::new(lwm2m::dtls::OpenSslFactory::new()));
+        }
         let mut driver = Driver::new(config)?;
         let objects = objects::install(&mut driver, factory, &o.endpoint, o.seed, o.sensor_period)?;
         let state = o.state_file.as_ref().map(StateFile::new);
@@ -294,13 +298,22 @@ impl Session {
                     "registration with server {ssid} failed: {}; will retry",
                     failure(&reason)
                 ),
-                Event::SessionFailed { ssid, error } => match ssid {
-                    Some(ssid) => say!(self.log, "DTLS with server {ssid}: {error}"),
-                    None => say!(
-                        self.log,
-                        "DTLS with the Bootstrap-Server or a download: {error}"
-                    ),
-                },
+                Event::SessionFailed { ssid, error } => {
+                    // Without the feature every coaps:// account (from the
+                    // state file or a Bootstrap-Server) ends here.
+                    let hint = if cfg!(feature = "dtls") {
+                        String::new()
+                    } else {
+                        format!(" ({})", crate::cli::NO_DTLS)
+                    };
+                    match ssid {
+                        Some(ssid) => say!(self.log, "DTLS with server {ssid}: {error}{hint}"),
+                        None => say!(
+                            self.log,
+                            "DTLS with the Bootstrap-Server or a download: {error}{hint}"
+                        ),
+                    }
+                }
                 Event::BootstrapStarted => say!(self.log, "bootstrap session started"),
                 Event::BootstrapFinished => {
                     say!(self.log, "bootstrap finished: configuration committed")

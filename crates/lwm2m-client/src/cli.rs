@@ -13,8 +13,20 @@ use clap::error::ErrorKind;
 
 use lwm2m::core::client::uri;
 use lwm2m::core::dm::Lwm2mVersion;
+#[cfg(feature = "dtls")]
 use openssl::pkey::PKey;
+#[cfg(feature = "dtls")]
 use openssl::x509::X509;
+
+/// What a DTLS option or a `coaps://` server says in a build without the
+/// `dtls` feature (the options stay, so that they fail clearly instead of
+/// being unknown).
+pub const NO_DTLS: &str = "this build has no DTLS support: rebuild with `--features dtls`";
+
+/// The end of `--help` in a build without the `dtls` feature.
+#[cfg(not(feature = "dtls"))]
+const NO_DTLS_HELP: &str = "This build has no DTLS support (coaps://, --psk-identity, --psk-key, \
+--cert, --key, --server-cert): rebuild with `--features dtls`.";
 
 /// The demo LwM2M client: Security, Server, Access Control, Device,
 /// Connectivity Monitoring, Firmware Update, Location, a simulated
@@ -43,6 +55,7 @@ use openssl::x509::X509;
     verbatim_doc_comment,
     color = clap::ColorChoice::Never
 )]
+#[cfg_attr(not(feature = "dtls"), command(after_help = NO_DTLS_HELP))]
 struct Args {
     /// Endpoint Client Name (ep=).
     #[arg(short, long, value_name = "NAME", default_value = "lwm2m-rs-demo",
@@ -138,8 +151,10 @@ struct Args {
 }
 
 /// DTLS credentials of the coaps:// servers (Security Mode /0/x/2 and the
-/// keys /0/x/3-5). `Debug` never shows a key.
+/// keys /0/x/3-5). `Debug` never shows a key. Without the `dtls` feature
+/// it is always `None`.
 #[derive(Clone, Default, PartialEq, Eq)]
+#[cfg_attr(not(feature = "dtls"), allow(dead_code))]
 pub enum Dtls {
     /// None (every server is coap://).
     #[default]
@@ -255,6 +270,10 @@ where
             "error: --bootstrap needs exactly one --server (the Bootstrap-Server's URI)",
         ));
     }
+    #[cfg(not(feature = "dtls"))]
+    if let Some(what) = dtls_asked(&a) {
+        return Parsed::Error(format!("lwm2m-client: {what}: {NO_DTLS}"));
+    }
     let dtls = match dtls(&a) {
         Ok(d) => d,
         Err(e) => return Parsed::Error(one_line(&format!("error: {e}"))),
@@ -293,8 +312,35 @@ where
     }))
 }
 
+/// The first DTLS option or `coaps://` server on the command line, if any.
+#[cfg(not(feature = "dtls"))]
+fn dtls_asked(a: &Args) -> Option<&'static str> {
+    let coaps = a
+        .servers
+        .iter()
+        .any(|s| uri::parse(s).is_some_and(|u| u.secure));
+    [
+        (a.psk_identity.is_some(), "--psk-identity"),
+        (a.psk_key.is_some(), "--psk-key"),
+        (a.cert.is_some(), "--cert"),
+        (a.key.is_some(), "--key"),
+        (a.server_cert.is_some(), "--server-cert"),
+        (coaps, "coaps://"),
+    ]
+    .into_iter()
+    .find_map(|(given, what)| given.then_some(what))
+}
+
+/// Without the `dtls` feature there are no credentials ([`dtls_asked`]
+/// refused the options).
+#[cfg(not(feature = "dtls"))]
+fn dtls(_: &Args) -> Result<Dtls, String> {
+    Ok(Dtls::None)
+}
+
 /// The DTLS options, read and checked. Errors name the option or the file,
 /// never a key.
+#[cfg(feature = "dtls")]
 fn dtls(a: &Args) -> Result<Dtls, String> {
     if let (Some(id), Some(hex)) = (&a.psk_identity, &a.psk_key) {
         if id.is_empty() || id.len() > 128 {
@@ -332,6 +378,7 @@ fn dtls(a: &Args) -> Result<Dtls, String> {
 }
 
 /// Hexadecimal digits to 1 to 256 bytes.
+#[cfg(feature = "dtls")]
 fn parse_hex(s: &str) -> Option<Vec<u8>> {
     let digits = s.as_bytes();
     if digits.is_empty() || digits.len() > 512 || !digits.len().is_multiple_of(2) {
@@ -472,7 +519,13 @@ mod tests {
     #[test]
     fn bad_options_are_one_line() {
         assert!(error(&["--server", "http://x"]).contains("coap://HOST"));
-        assert!(error(&["--server", "coaps://127.0.0.1"]).contains("--psk-identity"));
+        let coaps = error(&["--server", "coaps://127.0.0.1"]);
+        let needle = if cfg!(feature = "dtls") {
+            "--psk-identity"
+        } else {
+            "--features dtls"
+        };
+        assert!(coaps.contains(needle), "{coaps}");
         assert!(error(&["--server", "coap://h:1/rd"]).contains("no path"));
         assert!(error(&["--lifetime", "0"]).contains("--lifetime"));
         assert!(error(&["--lifetime", "soon"]).contains("--lifetime"));
@@ -486,6 +539,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "dtls")]
     fn dtls_options() {
         let o = run(&[
             "-s",
@@ -546,6 +600,31 @@ mod tests {
             ])
             .contains("cannot be used with")
         );
+    }
+
+    #[test]
+    #[cfg(not(feature = "dtls"))]
+    fn without_dtls_every_dtls_option_says_how_to_rebuild() {
+        for args in [
+            &["-s", "coaps://127.0.0.1:5684"][..],
+            &["-s", "coap://h", "-s", "coaps://h"][..],
+            &["-b", "-s", "coaps://h:5784"][..],
+            &["-s", "coap://h", "--psk-identity", "x", "--psk-key", "00"][..],
+            &["-s", "coaps://h", "--psk-identity", "x", "--psk-key", "00"][..],
+            &["--cert", "c.pem", "--key", "k.pem"][..],
+            &["--cert", "c", "--key", "k", "--server-cert", "s"][..],
+        ] {
+            let e = error(args);
+            assert!(e.ends_with(NO_DTLS), "{args:?}: {e}");
+        }
+        assert!(error(&["--psk-identity", "x", "--psk-key", "00"]).contains("--psk-identity: "));
+        assert!(error(&["-s", "coaps://h"]).contains("coaps://: "));
+        match parse(["--help"]) {
+            Parsed::Print(h) => {
+                assert!(h.contains("--psk-identity") && h.contains("--features dtls"))
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

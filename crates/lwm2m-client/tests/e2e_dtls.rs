@@ -2,6 +2,7 @@
 //! with `--psk-identity/--psk-key` and with `--cert/--key/--server-cert`
 //! registers with the bundled server's `coaps://` socket, is read, and
 //! de-registers on SIGTERM; a wrong key is a clear, key-free log line.
+#![cfg(feature = "dtls")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

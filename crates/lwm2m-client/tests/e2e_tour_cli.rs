@@ -85,3 +85,40 @@ fn bad_options_are_one_line_and_exit_two() {
         assert!(out.stdout.is_empty());
     }
 }
+
+/// Without the `dtls` feature a `coaps://` server or a DTLS option is one
+/// line saying how to rebuild, exit code 2, like any bad option.
+#[cfg(not(feature = "dtls"))]
+#[test]
+fn without_dtls_coaps_says_how_to_rebuild() {
+    for (args, what) in [
+        (&["--server", "coaps://127.0.0.1:5684"][..], "coaps://"),
+        (
+            &[
+                "-s",
+                "coaps://127.0.0.1",
+                "--psk-identity",
+                "dev1",
+                "--psk-key",
+                "00ff",
+            ][..],
+            "--psk-identity",
+        ),
+        (
+            &["-s", "coaps://h", "--cert", "d.pem", "--key", "d.key"][..],
+            "--cert",
+        ),
+    ] {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(
+            err,
+            format!(
+                "lwm2m-client: {what}: this build has no DTLS support: rebuild with `--features dtls`\n"
+            ),
+            "{args:?}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}

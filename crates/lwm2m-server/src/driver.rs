@@ -32,8 +32,9 @@ use crate::core::{
 
 /// Where a DTLS layer (`coaps://`) plugs in: it sees every datagram between
 /// its socket and the core, keyed by the same peer address as the core's
-/// peer table. [`crate::dtls::DtlsSessions`] is the DTLS one; install it with
-/// [`Driver::bind_secure`] (a `coaps://` socket beside the `coap://` one)
+/// peer table. `crate::dtls::DtlsSessions` is the DTLS one (feature
+/// `dtls`); install it with `Driver::bind_secure` (feature `dtls`: a
+/// `coaps://` socket beside the `coap://` one)
 /// or [`Driver::set_session_hook`] (the only socket speaks DTLS).
 pub trait SessionHook: Send {
     /// A datagram from `peer`: writes the CoAP message it carried into
@@ -85,7 +86,7 @@ impl FileSource for DirFiles {
 }
 
 /// The server core on one UDP socket, or on a `coap://` and a `coaps://`
-/// socket ([`Driver::bind_secure`]).
+/// socket (`Driver::bind_secure`, feature `dtls`).
 pub struct Driver {
     socket: UdpSocket,
     /// The `coaps://` socket, whose datagrams all go through `hook`.
@@ -147,10 +148,11 @@ impl Driver {
 
     /// Adds a `coaps://` socket bound to `addr` (port 0 picks a free port;
     /// see [`Driver::secure_addr`]) whose datagrams go through `hook`
-    /// (normally [`crate::dtls::DtlsSessions`]); the first socket keeps
+    /// (normally `crate::dtls::DtlsSessions`); the first socket keeps
     /// serving plain `coap://`. One core serves both, so registrations,
     /// commands and events do not care which a client uses. A client must
     /// not use one address for both.
+    #[cfg(feature = "dtls")]
     pub fn bind_secure(&mut self, addr: SocketAddr, hook: Box<dyn SessionHook>) -> io::Result<()> {
         let secure = UdpSocket::bind(addr)?;
         secure.set_nonblocking(true)?;
@@ -163,7 +165,7 @@ impl Driver {
         Ok(())
     }
 
-    /// The `coaps://` socket's address, if [`Driver::bind_secure`] added one.
+    /// The `coaps://` socket's address, if `Driver::bind_secure` added one.
     pub fn secure_addr(&self) -> Option<SocketAddr> {
         self.secure.as_ref().and_then(|s| s.local_addr().ok())
     }
@@ -640,7 +642,7 @@ impl ServerHandle {
     }
 
     /// The `coaps://` socket's address, if the driver had one
-    /// ([`Driver::bind_secure`]).
+    /// (`Driver::bind_secure`).
     pub fn secure_addr(&self) -> Option<SocketAddr> {
         self.inner.secure_addr
     }

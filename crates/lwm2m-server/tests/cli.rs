@@ -185,3 +185,46 @@ fn bad_options_and_the_example_config() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nonsense"));
 }
+
+/// Without the `dtls` feature the DTLS options are still known, and each
+/// fails with one line saying how to rebuild instead of being ignored.
+#[cfg(not(feature = "dtls"))]
+#[test]
+fn without_dtls_every_dtls_option_says_how_to_rebuild() {
+    for (args, option) in [
+        (&["--psk", "dev1:00ff"][..], "--psk"),
+        (&["--cert", "s.pem", "--key", "s.key"][..], "--cert"),
+        (
+            &["--cert", "s.pem", "--key", "s.key", "--client-ca", "ca.pem"][..],
+            "--cert",
+        ),
+        (&["--coaps-listen", "127.0.0.1:0"][..], "--coaps-listen"),
+        (
+            &["--bootstrap-coaps-listen", "127.0.0.1:0"][..],
+            "--bootstrap-coaps-listen",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_lwm2m-server"))
+            .args(["--listen", "127.0.0.1:0", "--no-prompt"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(
+            err,
+            format!(
+                "lwm2m-server: {option}: this build has no DTLS support: rebuild with `--features dtls`\n"
+            ),
+            "{args:?}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_lwm2m-server"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(help.contains("--psk <IDENTITY:HEXKEY>"), "{help}");
+    assert!(help.contains("rebuild with `--features dtls`"), "{help}");
+}

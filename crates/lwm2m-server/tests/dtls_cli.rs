@@ -1,6 +1,7 @@
 //! The `lwm2m-server` binary speaking `coaps://`: PSKs from `--psk` and
 //! from the bootstrap TOML, a certificate from PEM files; our client
 //! registers over DTLS and a command typed at the prompt reads from it.
+#![cfg(feature = "dtls")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -3,6 +3,7 @@
 //! Read /3/0, a notification, De-register), session resumption on
 //! reconnect, a fresh handshake after the server restarted, and the
 //! handshake surviving 10 % loss.
+#![cfg(feature = "dtls")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -4,6 +4,7 @@
 //! each end in a failed handshake with a clear, key-free reason
 //! ([`Event::SessionFailed`] and [`Event::RegistrationFailed`]), retried
 //! with back-off, while the client keeps serving a second, NoSec server.
+#![cfg(feature = "dtls")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

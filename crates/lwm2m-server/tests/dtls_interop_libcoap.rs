@@ -2,6 +2,7 @@
 //! we did not write, registers with our bundled server over `coaps://`
 //! with a PSK (issue 7, item 4). libcoap takes the PSK as a string (`-k`),
 //! so the key here is printable.
+#![cfg(feature = "dtls")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -8,8 +8,10 @@
 //!   `sched_run()`, `time_to_next_job()`, `event_loop_run(max_wait)` and an
 //!   [`Interrupt`] handle; one connected UDP socket per server link and the
 //!   only clock of the workspace.
-//! - [`dtls`]: the OpenSSL DTLS backend of the core's
-//!   [`Session`](lwm2m_core::session::Session) seam.
+//! - `dtls` (cargo feature `dtls`, off by default): the OpenSSL DTLS
+//!   backend of the core's [`Session`](lwm2m_core::session::Session) seam.
+//!   Without it the driver speaks NoSec (`coap://`) only, and building
+//!   needs nothing but Rust (no OpenSSL headers, no `pkg-config`).
 //! - [`persist`]: the state file, written atomically, and the start-up
 //!   fallback to the factory configuration.
 
@@ -17,6 +19,7 @@ pub use lwm2m_core as core;
 
 mod clock;
 pub mod driver;
+#[cfg(feature = "dtls")]
 pub mod dtls;
 mod net;
 pub mod persist;

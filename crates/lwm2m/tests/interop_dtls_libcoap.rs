@@ -4,6 +4,7 @@
 //! client session to `coap-server-openssl` and `coap-server-gnutls`, and
 //! `coap-client-openssl` talks to our PSK server session. libcoap takes the
 //! PSK as a string (`-k`), so the key here is printable.
+#![cfg(feature = "dtls")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -8,6 +8,7 @@
 //!   against `s_server` (which also verifies our certificate);
 //! - wrong PSK, expired and mismatching certificates: failed handshakes;
 //! - our server against `s_client`, with a HelloVerifyRequest.
+#![cfg(feature = "dtls")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -11,12 +11,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 
 use lwm2m_server::ServerEvent;
 use lwm2m_server::config_file::load_bootstrap_toml;
 use lwm2m_server::core::{BootstrapConfig, ServerConfig};
 use lwm2m_server::driver::{DirFiles, Driver, ServerHandle};
+#[cfg(feature = "dtls")]
 use lwm2m_server::dtls::{Credentials, DtlsEvent, DtlsSessions, parse_psk_option};
 
 mod commands;
@@ -59,6 +60,7 @@ use commands::{Ctx, Outcome};
     long_about,
     verbatim_doc_comment
 )]
+#[cfg_attr(not(feature = "dtls"), command(after_help = NO_DTLS_HELP))]
 struct Args {
     /// Address of the Device Management server (IPv4 or IPv6, port 0 for any).
     #[arg(long, value_name = "ADDR:PORT", default_value = "0.0.0.0:5683")]
@@ -131,8 +133,36 @@ struct Args {
     client_ca: Option<PathBuf>,
 }
 
+/// What a DTLS option says in a build without the `dtls` feature (it keeps
+/// the options, so that they fail clearly instead of being unknown).
+#[cfg(not(feature = "dtls"))]
+const NO_DTLS: &str = "this build has no DTLS support: rebuild with `--features dtls`";
+
+/// The end of `--help` in a build without the `dtls` feature.
+#[cfg(not(feature = "dtls"))]
+const NO_DTLS_HELP: &str = "This build has no DTLS support (coaps://, --psk, --cert, --key, \
+--client-ca, --coaps-listen, --bootstrap-coaps-listen): rebuild with `--features dtls`.";
+
+/// The first DTLS option given on the command line, if any.
+#[cfg(not(feature = "dtls"))]
+fn dtls_option(m: &clap::ArgMatches) -> Option<&'static str> {
+    use clap::parser::ValueSource;
+    [
+        ("psk", "--psk"),
+        ("cert", "--cert"),
+        ("key", "--key"),
+        ("client_ca", "--client-ca"),
+        ("coaps_listen", "--coaps-listen"),
+        ("bootstrap_coaps_listen", "--bootstrap-coaps-listen"),
+    ]
+    .into_iter()
+    .find(|(id, _)| m.value_source(id) == Some(ValueSource::CommandLine))
+    .map(|(_, option)| option)
+}
+
 /// The DTLS credentials the options and the bootstrap configuration give;
 /// `None` when there are none (no coaps:// socket then).
+#[cfg(feature = "dtls")]
 fn credentials(
     args: &Args,
     bootstrap: Option<&BootstrapConfig>,
@@ -155,6 +185,7 @@ fn credentials(
 }
 
 /// Prints a DTLS event the way the other events are printed.
+#[cfg(feature = "dtls")]
 fn dtls_printer(name: &'static str, json: bool) -> impl FnMut(&DtlsEvent) + Send + 'static {
     move |e| {
         if json {
@@ -186,6 +217,7 @@ type Secure = (
     bool,
 );
 
+#[cfg_attr(not(feature = "dtls"), allow(unused_variables, unused_mut))]
 fn start(
     addr: SocketAddr,
     secure: Option<Secure>,
@@ -195,6 +227,7 @@ fn start(
 ) -> Result<ServerHandle, String> {
     let mut d = Driver::bind(addr, config, std::process::id().into())
         .map_err(|e| format!("cannot listen on {addr} ({what}): {e}"))?;
+    #[cfg(feature = "dtls")]
     if let Some((saddr, backend, name, json)) = secure {
         let hook = DtlsSessions::new(backend).with_observer(dtls_printer(name, json));
         d.bind_secure(saddr, Box::new(hook))
@@ -233,7 +266,16 @@ fn printer(
 
 /// Runs the binary; returns the process exit code.
 pub fn main() -> i32 {
-    let args = Args::parse();
+    let matches = Args::command().get_matches();
+    let args = match Args::from_arg_matches(&matches) {
+        Ok(a) => a,
+        Err(e) => e.exit(),
+    };
+    #[cfg(not(feature = "dtls"))]
+    if let Some(option) = dtls_option(&matches) {
+        eprintln!("lwm2m-server: {option}: {NO_DTLS}");
+        return 1;
+    }
     match run(args) {
         Ok(()) => 0,
         Err(e) => {
@@ -301,11 +343,27 @@ fn run(args: Args) -> Result<(), String> {
         Some(p) => Some(load_bootstrap_toml(p).map_err(|e| e.to_string())?),
         None => None,
     };
+    #[cfg(feature = "dtls")]
     let dtls: Option<Arc<dyn lwm2m_core::session::ServerSessionFactory>> =
         match credentials(&args, bootstrap.as_ref())? {
             Some(c) => Some(Arc::new(c.openssl_server().map_err(|e| e.to_string())?)),
             None => None,
         };
+    #[cfg(not(feature = "dtls"))]
+    let dtls: Option<Arc<dyn lwm2m_core::session::ServerSessionFactory>> = {
+        // A DTLS build would also listen on coaps:// for these; say why
+        // this one does not (the configuration itself is still served).
+        // Security Mode 0 (/0/x/2): PSK.
+        let psk = |c: &lwm2m_server::core::ClientConfig| c.security.iter().any(|s| s.mode == 0);
+        if let Some(b) = &bootstrap
+            && b.default.iter().chain(b.clients.values()).any(psk)
+        {
+            eprintln!(
+                "lwm2m-server: note: no coaps:// socket for the PSK Security instances of --bootstrap-config: {NO_DTLS}"
+            );
+        }
+        None
+    };
     let secure = |addr: SocketAddr, name: &'static str| -> Option<Secure> {
         dtls.clone().map(|b| (addr, b, name, args.json))
     };
