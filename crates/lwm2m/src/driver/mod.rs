@@ -81,6 +81,9 @@ const RECORD_HEADROOM: usize = 256;
 /// counted in [`DriverStats::events_dropped`].
 const MAX_EVENTS: usize = 256;
 
+/// Datagrams taken from each readable socket per wait of the ready-made loop.
+const BURST: usize = 16;
+
 /// Why [`Driver::event_loop_run`] returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -185,6 +188,8 @@ pub struct Driver {
     /// then one entry per link of `polled`.
     pollfds: Vec<libc::pollfd>,
     polled: Vec<LinkId>,
+    /// Links found readable by the last poll.
+    ready: Vec<LinkId>,
     stats: DriverStats,
 }
 
@@ -222,6 +227,7 @@ impl Driver {
             rx: vec![0; max.saturating_add(RECORD_HEADROOM + 1)],
             pollfds: Vec::new(),
             polled: Vec::new(),
+            ready: Vec::new(),
             stats: DriverStats::default(),
         })
     }
@@ -412,10 +418,26 @@ impl Driver {
         if self.pollfds.first().is_some_and(wait::is_ready) && self.waker.take() {
             return Ok(true);
         }
+        // Under load a readable socket usually holds several datagrams:
+        // take up to BURST of them per wait, round-robin over the ready
+        // sockets so that no server starves another, instead of paying a
+        // poll() for each. `serve` itself still reads one at a time.
+        self.ready.clear();
         for i in 0..self.polled.len() {
             let ready = self.pollfds.get(i + 1).is_some_and(wait::is_ready);
             if let (true, Some(&link)) = (ready, self.polled.get(i)) {
-                self.serve(link);
+                self.ready.push(link);
+            }
+        }
+        for _ in 0..BURST {
+            let mut any = false;
+            for i in 0..self.ready.len() {
+                if let Some(&link) = self.ready.get(i) {
+                    any |= self.serve(link);
+                }
+            }
+            if !any {
+                break;
             }
         }
         self.sched_run();
