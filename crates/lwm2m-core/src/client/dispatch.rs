@@ -377,14 +377,18 @@ impl Client {
             )
         } else {
             let fmt = Self::request_format(msg)?;
-            let requested = if explicit {
+            let requested = if !explicit {
+                None
+            } else if fmt == Format::Tlv {
+                // The id is in the Object Instance header, which may hold no
+                // resource at all.
+                tlv::first_instance_id(payload)
+            } else {
                 Decoder::new(fmt, payload, base, &defs, limits)?
                     .next()
                     .and_then(Result::ok)
                     .and_then(|e| e.path.iid())
                     .filter(|i| *i != PLACEHOLDER_IID)
-            } else {
-                None
             };
             let dec = Decoder::new(fmt, payload, base, &defs, limits)?;
             (

@@ -872,3 +872,24 @@ fn deregister_during_register_waits_for_the_answer_then_deregisters() {
     assert!(h.client.is_stopped());
     assert!(h.events.contains(&Event::Deregistered { ssid: 101 }));
 }
+
+#[test]
+fn create_keeps_the_instance_id_of_the_tlv_header() {
+    let mut h = Harness::new();
+    let link = h.register();
+    h.take();
+    // An Object Instance TLV with id 7 holding the mandatory resource 0;
+    // the id comes from the instance header.
+    let mid = h.request(link, Code::POST, |b| {
+        b.option(option::URI_PATH, b"1000").unwrap();
+        b.uint_option(option::CONTENT_FORMAT, 11542).unwrap();
+        b.payload(&[0x08, 0x07, 0x03, 0xc1, 0x00, b'x']).unwrap();
+    });
+    let r = h.response_to(mid);
+    let m = Message::parse(&r).unwrap();
+    assert_eq!(m.code(), Code::CREATED);
+    assert_eq!(
+        m.location_path().collect::<Vec<_>>(),
+        vec![&b"1000"[..], &b"7"[..]]
+    );
+}

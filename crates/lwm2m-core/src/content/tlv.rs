@@ -304,9 +304,21 @@ impl Encode for TlvEncoder {
 /// resource TLVs (the client chooses, Core 1.1 §6.3.5.1 / §7.4.3): in the
 /// second case decode with the new instance's path as the base.
 pub fn starts_with_instance(payload: &[u8]) -> bool {
-    payload
-        .first()
-        .is_some_and(|&b| Kind::from_bits(b) == Kind::ObjectInstance)
+    first_instance_id(payload).is_some()
+}
+
+/// The id of the Object Instance TLV a payload starts with, if it does
+/// (a Create of an instance with no resource is just that header).
+pub fn first_instance_id(payload: &[u8]) -> Option<u16> {
+    let (&ty, rest) = payload.split_first()?;
+    if Kind::from_bits(ty) != Kind::ObjectInstance {
+        return None;
+    }
+    match (ty & 0b10_0000 != 0, rest) {
+        (true, [hi, lo, ..]) => Some(u16::from_be_bytes([*hi, *lo])),
+        (false, [id, ..]) => Some(u16::from(*id)),
+        _ => None,
+    }
 }
 
 /// A parsed TLV header.

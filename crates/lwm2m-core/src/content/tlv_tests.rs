@@ -490,3 +490,20 @@ proptest! {
         prop_assert_eq!(&decode(&bytes, base).unwrap(), &entries);
     }
 }
+
+#[test]
+fn an_empty_object_instance_decodes_to_nothing() {
+    let types = |_: &Path| Some(DataType::Integer);
+    let got: Vec<_> = TlvDecoder::new(
+        &[0x00, 0x07],
+        Path::object(1000),
+        &types,
+        DecodeLimits::default(),
+    )
+    .collect();
+    assert!(got.is_empty(), "{got:?}");
+    assert_eq!(first_instance_id(&[0x00, 0x07]), Some(7));
+    assert_eq!(first_instance_id(&[0x20, 0x01, 0x00]), Some(256));
+    assert_eq!(first_instance_id(&[0xc1, 0x00, 0x01]), None);
+    assert_eq!(first_instance_id(&[0x00]), None);
+}

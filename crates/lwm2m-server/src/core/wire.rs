@@ -311,8 +311,21 @@ pub(crate) fn encode(
             };
             let f = format.unwrap_or_else(|| hierarchical(info));
             let mut w = Wire::new(Code::POST, segments(root, &object));
-            w.content_format = Some(f.number());
-            w.body = encode_entries(f, base, entries, max)?;
+            match (path.iid(), entries.is_empty()) {
+                // An instance with no resource: only TLV can name its id
+                // (an empty Object Instance TLV, Core 1.1 §7.4.3).
+                (Some(iid), true) => {
+                    w.content_format = Some(Format::Tlv.number());
+                    w.body = match iid.to_be_bytes() {
+                        [0, lo] => vec![0x00, lo],
+                        [hi, lo] => vec![0x20, hi, lo],
+                    };
+                }
+                _ => {
+                    w.content_format = Some(f.number());
+                    w.body = encode_entries(f, base, entries, max)?;
+                }
+            }
             (w, Expect::Location, object)
         }
         Operation::Delete { path } => (
