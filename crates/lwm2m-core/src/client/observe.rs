@@ -489,6 +489,9 @@ impl Client {
             w.len()
         };
         buf.truncate(len);
+        // Stored for a while: keep only what the payload needs, not the
+        // snapshot-sized scratch it was rendered into.
+        buf.shrink_to_fit();
         Some(buf)
     }
 
