@@ -184,8 +184,8 @@ fn retry_delay(p: &server::RetryPolicy, attempt: u32) -> Duration {
 /// latest for short lifetimes.
 pub fn update_delay(lifetime: u32, max_transmit_wait: Duration) -> Duration {
     let life = Duration::from_secs(u64::from(lifetime));
-    if life > max_transmit_wait * 2 {
-        life - max_transmit_wait
+    if max_transmit_wait.checked_mul(2).is_some_and(|d| life > d) {
+        life.saturating_sub(max_transmit_wait)
     } else {
         life / 2
     }
